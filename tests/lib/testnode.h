@@ -1,0 +1,27 @@
+/*
+ * testnode.h - helpers shared by unit tests and benchmarks: in-process
+ * replicas in a temporary directory, wired to know each other's keys.
+ */
+#ifndef TAPHOP_TESTNODE_H
+#define TAPHOP_TESTNODE_H
+
+#include "replicas/node.h"
+
+/* A fresh temporary directory (mkdtemp), malloc'd. */
+char *tn_tmpdir(void);
+
+/* Removes a directory tree (rm -rf). */
+void tn_rmtree(const char *dir);
+
+/* Creates and opens a node in dir/<code>. role hub: parent ignored. */
+struct node *tn_node(const char *dir, enum store_role role, const char *code,
+		     const char *parent);
+
+/* Registers each node's keys in every other node (enrollment). */
+void tn_introduce(struct node **nodes, int n);
+
+/* Copies every change-set of from that to lacks (by stream heads) into to
+ * with store_apply, in storing order; returns the number applied or -1. */
+int tn_sync(struct node *from, struct node *to, const char *scope);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * test_store.c - the replica engine: local writes, capture and sealing,
+ * validation through the store, apply, idempotence, conflicts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "replicas/err.h"
+#include "replicas/node.h"
+#include "tests/lib/testnode.h"
+
+#include "replicas/banned.h"
+
+struct fx {
+	char *dir;
+	struct node *hub, *ward;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = tn_tmpdir();
+	f->hub = tn_node(f->dir, STORE_ROLE_HUB, "binh-tan", NULL);
+	f->ward = tn_node(f->dir, STORE_ROLE_WARD, "an-lac", "binh-tan");
+	tn_introduce((struct node *[]){ f->hub, f->ward }, 2);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	node_close(f->hub);
+	node_close(f->ward);
+	tn_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void add_person(struct store *s, const char *ward, const char *name,
+		       char *id)
+{
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+
+	v[0] = ward;
+	v[schema_column_find(t, "full_name", false)] = name;
+	v[schema_column_find(t, "birth_date", false)] = "2001-05-17";
+	assert_int_equal(store_begin(s, "tester", NULL), 0);
+	assert_int_equal(store_insert(s, t, v, NULL, id), 0);
+	assert_int_equal(store_commit(s), 0);
+}
+
+static void test_store_insert_seals(void **state)
+{
+	struct fx *f = *state;
+	struct record *r = NULL;
+	struct stream_head *h = NULL;
+	size_t n = 0;
+	char id[40];
+
+	add_person(f->ward->store, "an-lac", "Nguyễn Văn Đức", id);
+	assert_int_equal(store_get(f->ward->store, schema_table_find("person"),
+				   id, 0, &r), 0);
+	assert_string_equal(r->vals[1], "Nguyễn Văn Đức");
+	record_free(r);
+	assert_int_equal(store_streams(f->ward->store, NULL, &h, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(h[0].origin, "an-lac");
+	assert_int_equal(h[0].seq, 1);
+	free(h);
+}
+
+static void test_store_rejects_bad_value(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	long long cnt = -1;
+
+	v[0] = "an-lac";
+	v[1] = "Trần Thị B";
+	v[2] = "2001-02-31";
+	assert_int_equal(store_begin(f->ward->store, "tester", NULL), 0);
+	assert_int_equal(store_insert(f->ward->store, t, v, NULL, NULL), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "birth_date"));
+	store_rollback(f->ward->store);
+	assert_int_equal(store_count(f->ward->store, t, &cnt), 0);
+	assert_int_equal(cnt, 0);
+}
+
+static void test_store_scope_rights(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+
+	v[0] = "tan-tao";
+	v[1] = "Lê Văn C";
+	v[2] = "2000-01-01";
+	assert_int_equal(store_begin(f->ward->store, "tester", NULL), 0);
+	assert_int_equal(store_insert(f->ward->store, t, v, NULL, NULL), ERR_SCOPE);
+	store_rollback(f->ward->store);
+}
+
+static void test_store_apply_idempotent(void **state)
+{
+	struct fx *f = *state;
+	unsigned char d1[32], d2[32];
+	char id[40];
+
+	add_person(f->ward->store, "an-lac", "Phạm Thị Hoa", id);
+	assert_int_equal(tn_sync(f->ward, f->hub, NULL), 1);
+	assert_int_equal(tn_sync(f->ward, f->hub, NULL), 0);
+	assert_int_equal(store_digest(f->ward->store, NULL, d1), 0);
+	assert_int_equal(store_digest(f->hub->store, NULL, d2), 0);
+	assert_memory_equal(d1, d2, 32);
+}
+
+static void test_store_concurrent_conflict(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("partner");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	unsigned char d1[32], d2[32];
+	long long c1 = 0, c2 = 0;
+	char id[40];
+
+	v[0] = "binh-tan";
+	v[1] = "Ngân hàng Chính sách xã hội";
+	v[2] = "bank";
+	assert_int_equal(store_begin(f->hub->store, "hub officer", NULL), 0);
+	assert_int_equal(store_insert(f->hub->store, t, v, NULL, id), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	assert_int_equal(tn_sync(f->hub, f->ward, NULL), 1);
+
+	memset(v, 0, sizeof(v));
+	v[3] = "Chị Lan";
+	assert_int_equal(store_begin(f->hub->store, "hub officer", NULL), 0);
+	assert_int_equal(store_update(f->hub->store, t, id, v), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	v[3] = "Anh Minh";
+	assert_int_equal(store_begin(f->ward->store, "ward officer", NULL), 0);
+	assert_int_equal(store_update(f->ward->store, t, id, v), 0);
+	assert_int_equal(store_commit(f->ward->store), 0);
+
+	assert_true(tn_sync(f->hub, f->ward, NULL) >= 0);
+	assert_true(tn_sync(f->ward, f->hub, NULL) >= 0);
+	assert_int_equal(store_digest(f->ward->store, NULL, d1), 0);
+	assert_int_equal(store_digest(f->hub->store, NULL, d2), 0);
+	assert_memory_equal(d1, d2, 32);
+	assert_int_equal(store_conflict_count(f->hub->store, &c1), 0);
+	assert_int_equal(store_conflict_count(f->ward->store, &c2), 0);
+	assert_int_equal(c1, 1);
+	assert_int_equal(c2, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_insert_seals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_rejects_bad_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_scope_rights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_apply_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_concurrent_conflict, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
