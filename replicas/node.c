@@ -41,7 +41,9 @@ void keys_wipe(struct keys *k)
 
 void keys_pk_to_text(const unsigned char pk[32], char *out, size_t outsz)
 {
-	sodium_bin2base64(out, outsz, pk, 32, B64);
+	/* standard base64: a key never starts with "-", so no CLI takes it
+	 * for an option */
+	sodium_bin2base64(out, outsz, pk, 32, sodium_base64_VARIANT_ORIGINAL);
 }
 
 static int from_b64(const char *text, unsigned char *out, size_t want,

@@ -31,7 +31,7 @@ int keys_read(const char *dir, struct keys *k);
 /* Wipes secret material. */
 void keys_wipe(struct keys *k);
 
-/* Base64 (URL-safe, no padding) of a 32-byte public key into out (>= 48). */
+/* Standard base64 of a 32-byte public key into out (>= 48 bytes). */
 void keys_pk_to_text(const unsigned char pk[32], char *out, size_t outsz);
 /* Parses such text (or standard base64) back; ERR_INVALID naming what. */
 int keys_pk_from_text(const char *text, const char *what,

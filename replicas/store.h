@@ -94,7 +94,10 @@ void store_rollback(struct store *s);
  * the scope (column 0) must be one this node may write.  id: NULL to make a
  * new UUIDv7, or a given id (must be a well-formed UUID not yet used).
  * The id is written to id_out (STORE_ID_LEN + 1 bytes) when not NULL.
- * Must be inside store_begin/commit.
+ * Must be inside store_begin/commit.  A failure with ERR_INVALID,
+ * ERR_NOTFOUND, ERR_EXISTS or ERR_SCOPE stores nothing of that record and
+ * leaves the transaction usable (an importer goes on to report every bad
+ * row); after any other error the caller must store_rollback().
  */
 int store_insert(struct store *s, const struct table_desc *t,
 		 const char *const *vals, const char *id, char *id_out);

@@ -1,0 +1,700 @@
+/*
+ * sync.c - the sending and receiving halves of a sync session, shared by
+ * the hub and ward roles.
+ *
+ * Invariants: an Ack names only heads read back after the SQLite commit of
+ * the batch it answers (so it never acknowledges anything not durable); a
+ * parked stream is neither sent nor applied; every change-set travels as
+ * the bytes store_changeset_get returned, never re-encoded.
+ */
+#include "daemon/sync.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/syncdb.h"
+#include "replicas/archive.h"
+#include "replicas/changeset.h"
+#include "replicas/err.h"
+
+#include "replicas/banned.h"
+
+uint64_t sync_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+void sync_session_reset(struct sync_session *ss)
+{
+	ss->established = 0;
+	ss->nstreams = 0;
+	ss->nsent = 0;
+	ss->limit = 0;
+}
+
+void sync_session_release(struct sync_session *ss)
+{
+	if (!ss)
+		return;
+	free(ss->streams);
+	ss->streams = NULL;
+	ss->nstreams = ss->cap = 0;
+}
+
+struct sync_stream *sync_stream_get(struct sync_session *ss,
+				    const char *origin, const char *scope)
+{
+	struct sync_stream *st;
+
+	for (size_t i = 0; i < ss->nstreams; i++) {
+		st = &ss->streams[i];
+		if (strcmp(st->origin, origin) == 0 &&
+		    strcmp(st->scope, scope) == 0)
+			return st;
+	}
+	if (ss->nstreams == ss->cap) {
+		size_t cap = ss->cap ? ss->cap * 2 : 16;
+		void *p = realloc(ss->streams, cap * sizeof(*ss->streams));
+		if (!p)
+			return NULL;
+		ss->streams = p;
+		ss->cap = cap;
+	}
+	st = &ss->streams[ss->nstreams++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->origin, sizeof(st->origin), "%s", origin);
+	snprintf(st->scope, sizeof(st->scope), "%s", scope);
+	return st;
+}
+
+/* ---- parked streams ---------------------------------------------------- */
+
+static int parked_add(struct sync_env *e, const char *origin,
+		      const char *scope)
+{
+	void *p;
+
+	if (sync_is_parked(e, origin, scope))
+		return 0;
+	p = realloc(e->parked, (e->nparked + 1) * sizeof(*e->parked));
+	if (!p)
+		return err_set(ERR_NOMEM, "out of memory");
+	e->parked = p;
+	snprintf(e->parked[e->nparked++], sizeof(*e->parked), "%s\n%s",
+		 origin, scope);
+	return 0;
+}
+
+static int parked_cb(void *ctx, const char *peer, const char *origin,
+		     const char *scope, uint64_t seq, const char *code,
+		     const char *reason)
+{
+	(void)peer, (void)seq, (void)code, (void)reason;
+	return parked_add(ctx, origin, scope);
+}
+
+int sync_parked_load(struct sync_env *e)
+{
+	e->nparked = 0;
+	return syncdb_parked(e->node->store, parked_cb, e);
+}
+
+int sync_is_parked(const struct sync_env *e, const char *origin,
+		   const char *scope)
+{
+	char key[2 * STORE_CODE_MAX];
+
+	if (!e->nparked)
+		return 0;
+	snprintf(key, sizeof(key), "%s\n%s", origin, scope);
+	for (size_t i = 0; i < e->nparked; i++)
+		if (strcmp(e->parked[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+int sync_send(struct sync_env *e, struct sync_session *ss,
+	      const codec_env *env)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = codec_encode(env, &buf, &len)) < 0)
+		return rc;
+	rc = tp_send(e->sock, ss->rid_len ? ss->rid : NULL, ss->rid_len, buf,
+		     len);
+	free(buf);
+	if (rc == 0)
+		ss->last_tx_ms = sync_now_ms();
+	return rc;
+}
+
+int sync_send_error(struct sync_env *e, struct sync_session *ss, int code,
+		    const char *origin, const char *scope, uint64_t seq,
+		    int fatal, const char *fmt, ...)
+{
+	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+	Taphop__Sync__Error er = TAPHOP__SYNC__ERROR__INIT;
+	char reason[CODEC_MAX_REASON];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	er.code = (Taphop__Sync__Error__Code)code;
+	er.reason = reason;
+	er.origin = (char *)origin;
+	er.scope = (char *)scope;
+	er.has_seq = seq != 0;
+	er.seq = seq;
+	er.has_fatal = fatal != 0;
+	er.fatal = fatal != 0;
+	env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_ERROR;
+	env.error = &er;
+	return sync_send(e, ss, &env);
+}
+
+int sync_send_ping(struct sync_env *e, struct sync_session *ss, int pong,
+		   uint64_t nonce)
+{
+	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+	Taphop__Sync__Ping pi = TAPHOP__SYNC__PING__INIT;
+	Taphop__Sync__Pong po = TAPHOP__SYNC__PONG__INIT;
+
+	if (pong) {
+		po.nonce = nonce;
+		env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_PONG;
+		env.pong = &po;
+	} else {
+		pi.nonce = nonce;
+		env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_PING;
+		env.ping = &pi;
+	}
+	return sync_send(e, ss, &env);
+}
+
+int sync_send_credit(struct sync_env *e, struct sync_session *ss,
+		     uint64_t limit)
+{
+	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+	Taphop__Sync__Credit cr = TAPHOP__SYNC__CREDIT__INIT;
+
+	cr.limit = limit;
+	env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_CREDIT;
+	env.credit = &cr;
+	return sync_send(e, ss, &env);
+}
+
+int sync_streampos(Taphop__Sync__StreamPos ***out,
+		   const struct stream_head *heads, size_t n,
+		   const struct sync_session *ss, sync_filter filter,
+		   const char *self, size_t *nout)
+{
+	Taphop__Sync__StreamPos **v, *pos;
+	size_t k = 0;
+
+	v = malloc((n ? n : 1) * (sizeof(*v) + sizeof(*pos)));
+	if (!v)
+		return err_set(ERR_NOMEM, "out of memory");
+	pos = (Taphop__Sync__StreamPos *)(v + n);
+	for (size_t i = 0; i < n; i++) {
+		if (filter && !filter(ss, &heads[i], self))
+			continue;
+		taphop__sync__stream_pos__init(&pos[k]);
+		pos[k].origin = (char *)heads[i].origin;
+		pos[k].scope = (char *)heads[i].scope;
+		pos[k].seq = heads[i].seq;
+		v[k] = &pos[k];
+		k++;
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+static int in_flight(const struct sync_session *ss)
+{
+	for (size_t i = 0; i < ss->nstreams; i++)
+		if (ss->streams[i].sent > ss->streams[i].acked)
+			return 1;
+	return 0;
+}
+
+static void rewind_all(struct sync_session *ss)
+{
+	for (size_t i = 0; i < ss->nstreams; i++)
+		ss->streams[i].sent = ss->streams[i].acked;
+}
+
+/* Collects up to the batch limits from the streams passing filter. */
+static int fill_batch(struct sync_env *e, struct sync_session *ss,
+		      const struct stream_head *heads, size_t nheads,
+		      sync_filter filter, ProtobufCBinaryData *items,
+		      size_t max, size_t *count)
+{
+	const char *self = store_node_code(e->node->store);
+	size_t bytes = 0, k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < nheads && k < max; i++) {
+		const struct stream_head *h = &heads[i];
+		struct sync_stream *st;
+
+		if (!filter(ss, h, self) || sync_is_parked(e, h->origin,
+							   h->scope))
+			continue;
+		if (!(st = sync_stream_get(ss, h->origin, h->scope)))
+			return err_set(ERR_NOMEM, "out of memory");
+		while (st->sent < h->seq && k < max &&
+		       bytes < SYNC_BATCH_BYTES) {
+			unsigned char *b = NULL;
+			size_t len = 0;
+
+			rc = store_changeset_get(e->node->store, h->origin,
+						 h->scope, st->sent + 1, &b,
+						 &len);
+			if (rc < 0)
+				goto done;
+			items[k].data = b;
+			items[k].len = len;
+			bytes += len;
+			k++;
+			st->sent++;
+		}
+	}
+done:
+	*count = k;
+	return rc;
+}
+
+int sync_pump(struct sync_env *e, struct sync_session *ss,
+	      const struct stream_head *heads, size_t nheads,
+	      sync_filter filter)
+{
+	size_t max = (size_t)e->cfg->batch, count = 0;
+	ProtobufCBinaryData *items;
+	int total = 0, rc = 0;
+
+	if (!ss->established)
+		return 0;
+	items = calloc(max, sizeof(*items));
+	if (!items)
+		return err_set(ERR_NOMEM, "out of memory");
+	while (ss->nsent < ss->limit) {
+		codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+		Taphop__Sync__ChangeSets cs = TAPHOP__SYNC__CHANGE_SETS__INIT;
+		size_t room = ss->limit - ss->nsent < max ?
+				      (size_t)(ss->limit - ss->nsent) : max;
+		int was_idle = !in_flight(ss);
+
+		rc = fill_batch(e, ss, heads, nheads, filter, items, room,
+				&count);
+		if (rc == 0 && count) {
+			cs.first = ss->nsent;
+			cs.n_changesets = count;
+			cs.changesets = items;
+			env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_CHANGESETS;
+			env.changesets = &cs;
+			rc = sync_send(e, ss, &env);
+		}
+		for (size_t i = 0; i < count; i++) {
+			free(items[i].data);
+			items[i].data = NULL;
+		}
+		if (rc < 0) {
+			rewind_all(ss); /* not on the wire: send again later */
+			break;
+		}
+		if (!count)
+			break;
+		if (was_idle)
+			ss->last_ack_ms = sync_now_ms();
+		ss->nsent += count;
+		ss->sent_total += count;
+		total += (int)count;
+		log_debug("sent %zu change-set(s) to '%s'", count, ss->peer);
+	}
+	free(items);
+	return rc < 0 ? rc : total;
+}
+
+void sync_retransmit_check(struct sync_session *ss, uint64_t after_ms)
+{
+	uint64_t now = sync_now_ms();
+
+	if (!ss->established || !in_flight(ss) ||
+	    now - ss->last_ack_ms < after_ms)
+		return;
+	log_info("no acknowledgement from '%s' for %llu ms: sending again "
+		 "from its last acknowledged change-sets", ss->peer,
+		 (unsigned long long)(now - ss->last_ack_ms));
+	rewind_all(ss);
+	ss->last_ack_ms = now;
+}
+
+int sync_on_ack(struct sync_env *e, struct sync_session *ss,
+		const Taphop__Sync__Ack *ack)
+{
+	struct store *s = e->node->store;
+	int rc = 0;
+
+	ss->last_ack_ms = sync_now_ms();
+	if (!ack->n_streams)
+		return 0;
+	if ((rc = syncdb_tx_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < ack->n_streams && rc == 0; i++) {
+		const Taphop__Sync__StreamPos *p = ack->streams[i];
+		struct sync_stream *st = sync_stream_get(ss, p->origin,
+							 p->scope);
+
+		if (!st) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			break;
+		}
+		if (p->seq > st->acked)
+			st->acked = p->seq;
+		if (st->sent < st->acked)
+			st->sent = st->acked;
+		rc = syncdb_ack(s, ss->peer, p->origin, p->scope, p->seq);
+	}
+	if (rc == 0)
+		rc = syncdb_tx_commit(s);
+	else
+		syncdb_tx_commit(s);
+	return rc;
+}
+
+static const char *code_name(int code)
+{
+	switch (code) {
+	case TAPHOP__SYNC__ERROR__CODE__PROTOCOL: return "protocol";
+	case TAPHOP__SYNC__ERROR__CODE__VERSION: return "version";
+	case TAPHOP__SYNC__ERROR__CODE__NO_SESSION: return "no-session";
+	case TAPHOP__SYNC__ERROR__CODE__SIGNATURE: return "signature";
+	case TAPHOP__SYNC__ERROR__CODE__GAP: return "gap";
+	case TAPHOP__SYNC__ERROR__CODE__CHAIN: return "chain";
+	case TAPHOP__SYNC__ERROR__CODE__SCOPE: return "scope";
+	case TAPHOP__SYNC__ERROR__CODE__INVALID: return "invalid";
+	case TAPHOP__SYNC__ERROR__CODE__UNKNOWN_NODE: return "unknown-node";
+	case TAPHOP__SYNC__ERROR__CODE__PARKED: return "parked";
+	default: return "internal";
+	}
+}
+
+int sync_on_error(struct sync_env *e, struct sync_session *ss,
+		  const Taphop__Sync__Error *er)
+{
+	struct sync_stream *st;
+	int rc;
+
+	if (!er->origin || !er->scope) {
+		log_warn("'%s' reports %s error: %s", ss->peer,
+			 code_name(er->code), er->reason);
+		return 0;
+	}
+	st = sync_stream_get(ss, er->origin, er->scope);
+	if (er->code == TAPHOP__SYNC__ERROR__CODE__GAP ||
+	    er->code == TAPHOP__SYNC__ERROR__CODE__INTERNAL) {
+		log_info("'%s' reports %s at %s/%s#%llu: resending", ss->peer,
+			 code_name(er->code), er->origin, er->scope,
+			 (unsigned long long)er->seq);
+		if (st)
+			st->sent = st->acked;
+		return 0;
+	}
+	log_error("'%s' refused change-set %s/%s#%llu (%s): %s; the stream "
+		  "is parked until an officer acts", ss->peer, er->origin,
+		  er->scope, (unsigned long long)er->seq, code_name(er->code),
+		  er->reason);
+	rc = syncdb_park(e->node->store, ss->peer, er->origin, er->scope,
+			 er->seq, code_name(er->code), er->reason);
+	if (rc == 0)
+		rc = parked_add(e, er->origin, er->scope);
+	return rc;
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+static int err_to_wire(int code)
+{
+	switch (code) {
+	case ERR_SIGNATURE: return TAPHOP__SYNC__ERROR__CODE__SIGNATURE;
+	case ERR_GAP: return TAPHOP__SYNC__ERROR__CODE__GAP;
+	case ERR_CHAIN: return TAPHOP__SYNC__ERROR__CODE__CHAIN;
+	case ERR_SCOPE: return TAPHOP__SYNC__ERROR__CODE__SCOPE;
+	case ERR_INVALID: return TAPHOP__SYNC__ERROR__CODE__INVALID;
+	case ERR_UNKNOWN_NODE: return TAPHOP__SYNC__ERROR__CODE__UNKNOWN_NODE;
+	case ERR_VERSION: return TAPHOP__SYNC__ERROR__CODE__VERSION;
+	case ERR_PROTOCOL: return TAPHOP__SYNC__ERROR__CODE__PROTOCOL;
+	default: return TAPHOP__SYNC__ERROR__CODE__INTERNAL;
+	}
+}
+
+struct touched {
+	char origin[STORE_CODE_MAX], scope[STORE_CODE_MAX];
+};
+
+static void touch(struct touched *t, size_t *n, size_t max,
+		  const char *origin, const char *scope)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(t[i].origin, origin) == 0 &&
+		    strcmp(t[i].scope, scope) == 0)
+			return;
+	if (*n == max)
+		return;
+	snprintf(t[*n].origin, sizeof(t->origin), "%s", origin);
+	snprintf(t[*n].scope, sizeof(t->scope), "%s", scope);
+	(*n)++;
+}
+
+/* One change-set that store_apply refused (code rc): tell and maybe park. */
+static int refuse(struct sync_env *e, struct sync_session *ss, int rc,
+		  const unsigned char *bytes, size_t len, struct touched *t,
+		  size_t *nt, size_t maxt)
+{
+	char reason[CODEC_MAX_REASON], origin[STORE_CODE_MAX] = "?",
+	     scope[STORE_CODE_MAX] = "?";
+	struct changeset *cs = NULL;
+	uint64_t seq = 0;
+	int wire = err_to_wire(rc), r = 0;
+
+	snprintf(reason, sizeof(reason), "%s", err_msg());
+	if (changeset_decode(&cs, bytes, len) == 0) {
+		snprintf(origin, sizeof(origin), "%s", cs->origin);
+		snprintf(scope, sizeof(scope), "%s", cs->scope);
+		seq = cs->seq;
+		changeset_free(cs);
+	}
+	if (rc == ERR_GAP) {
+		log_debug("change-set %s/%s#%llu from '%s' is ahead of its "
+			  "stream: not applied", origin, scope,
+			  (unsigned long long)seq, ss->peer);
+		touch(t, nt, maxt, origin, scope);
+		return sync_send_error(e, ss, wire, origin, scope, seq, 0,
+				       "%s", reason);
+	}
+	/* values may be sensitive: the reason goes to the peer (their own
+	 * data), the log names only the rule broken */
+	log_warn("refused change-set %s/%s#%llu from '%s': %s; stream parked",
+		 origin, scope, (unsigned long long)seq, ss->peer,
+		 rc == ERR_INVALID ? "a value breaks a rule" : reason);
+	if (strcmp(origin, "?") != 0) {
+		r = syncdb_park(e->node->store, ss->peer, origin, scope, seq,
+				err_name(rc), reason);
+		if (r == 0)
+			r = parked_add(e, origin, scope);
+	}
+	if (r < 0)
+		return r;
+	return sync_send_error(e, ss, wire, origin, scope, seq, 0,
+			       "refused %s/%s#%llu: %s", origin, scope,
+			       (unsigned long long)seq, reason);
+}
+
+/* A change-set of a parked stream, detected before applying. */
+static int parked_check(struct sync_env *e, struct sync_session *ss,
+			const unsigned char *bytes, size_t len, int *parked)
+{
+	struct changeset *cs = NULL;
+
+	*parked = 0;
+	if (!e->nparked || changeset_decode(&cs, bytes, len) < 0)
+		return 0;
+	if (sync_is_parked(e, cs->origin, cs->scope)) {
+		*parked = 1;
+		sync_send_error(e, ss, TAPHOP__SYNC__ERROR__CODE__PARKED,
+				cs->origin, cs->scope, cs->seq, 0,
+				"stream %s/%s is parked after an earlier "
+				"refusal; an officer must clear it",
+				cs->origin, cs->scope);
+	}
+	changeset_free(cs);
+	return 0;
+}
+
+static int send_ack(struct sync_env *e, struct sync_session *ss,
+		    const struct touched *t, size_t nt)
+{
+	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+	Taphop__Sync__Ack ack = TAPHOP__SYNC__ACK__INIT;
+	struct stream_head *heads = NULL, *keep;
+	size_t nh = 0, k = 0;
+	int rc;
+
+	if ((rc = store_streams(e->node->store, NULL, &heads, &nh)) < 0)
+		return rc;
+	keep = heads;
+	for (size_t i = 0; i < nh; i++)
+		for (size_t j = 0; j < nt; j++)
+			if (strcmp(heads[i].origin, t[j].origin) == 0 &&
+			    strcmp(heads[i].scope, t[j].scope) == 0) {
+				keep[k++] = heads[i];
+				break;
+			}
+	rc = sync_streampos(&ack.streams, keep, k, NULL, NULL, NULL,
+			    &ack.n_streams);
+	if (rc == 0) {
+		env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_ACK;
+		env.ack = &ack;
+		rc = sync_send(e, ss, &env);
+		free(ack.streams);
+	}
+	free(heads);
+	return rc;
+}
+
+#define MAX_TOUCHED 256
+
+int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
+		     const Taphop__Sync__ChangeSets *b, int *napplied)
+{
+	struct store *s = e->node->store;
+	struct touched *t = NULL;
+	size_t nt = 0;
+	int rc, n = 0;
+
+	*napplied = 0;
+	t = calloc(MAX_TOUCHED, sizeof(*t));
+	if (!t)
+		return err_set(ERR_NOMEM, "out of memory");
+	if ((rc = store_batch_begin(s)) < 0)
+		goto done;
+	for (size_t i = 0; i < b->n_changesets; i++) {
+		const ProtobufCBinaryData *c = &b->changesets[i];
+		struct apply_result res;
+		int parked;
+
+		parked_check(e, ss, c->data, c->len, &parked);
+		if (parked)
+			continue;
+		memset(&res, 0, sizeof(res));
+		rc = store_apply(s, c->data, c->len, &res);
+		if (rc == 0 || rc == ERR_DUPLICATE) {
+			if (rc == 0 && !res.duplicate)
+				n++;
+			if (res.origin[0])
+				touch(t, &nt, MAX_TOUCHED, res.origin,
+				      res.scope);
+			rc = 0;
+			continue;
+		}
+		if (rc == ERR_DB || rc == ERR_NOMEM || rc == ERR_INTERNAL ||
+		    rc == ERR_IO) {
+			err_wrap(rc, "cannot apply a change-set from '%s'",
+				 ss->peer);
+			store_batch_rollback(s);
+			sync_send_error(e, ss,
+					TAPHOP__SYNC__ERROR__CODE__INTERNAL,
+					NULL, NULL, 0, 0,
+					"receiver failed; will retry");
+			goto done;
+		}
+		if ((rc = refuse(e, ss, rc, c->data, c->len, t, &nt,
+				 MAX_TOUCHED)) < 0 && rc != ERR_BUSY) {
+			store_batch_rollback(s);
+			goto done;
+		}
+		rc = 0;
+	}
+	if ((rc = store_batch_commit(s)) < 0)
+		goto done;
+	ss->recv_total += b->n_changesets;
+	if (n && archive_update(e->node) < 0)
+		log_warn("archive not updated (caught up later): %s",
+			 err_msg());
+	*napplied = n;
+	if ((rc = send_ack(e, ss, t, nt)) < 0 && rc != ERR_BUSY)
+		goto done;
+	rc = sync_send_credit(e, ss, b->first + b->n_changesets +
+				     (uint64_t)e->cfg->window);
+	if (rc == ERR_BUSY)
+		rc = 0;
+done:
+	free(t);
+	return rc;
+}
+
+/* ---- status file ------------------------------------------------------- */
+
+int sync_status_write(struct sync_env *e, const char *state,
+		      const struct sync_session *sessions, size_t n)
+{
+	json_t *root = json_object(), *peers = json_array();
+	char *path = NULL, *tmp = NULL;
+	uint64_t now = sync_now_ms(), wall = wall_ms();
+	int rc = ERR_NOMEM;
+
+	if (!root || !peers)
+		goto done;
+	json_object_set_new(root, "pid", json_integer(getpid()));
+	json_object_set_new(root, "role", json_string(
+		store_role(e->node->store) == STORE_ROLE_HUB ? "hub" : "ward"));
+	json_object_set_new(root, "code",
+			    json_string(store_node_code(e->node->store)));
+	json_object_set_new(root, "state", json_string(state));
+	json_object_set_new(root, "updated_ms", json_integer((json_int_t)wall));
+	json_object_set_new(root, "heartbeat_ms",
+			    json_integer(e->cfg->heartbeat_ms));
+	for (size_t i = 0; i < n; i++) {
+		const struct sync_session *ss = &sessions[i];
+		json_t *p = json_object();
+		uint64_t ago = now - ss->last_rx_ms;
+
+		if (!p)
+			goto done;
+		json_object_set_new(p, "code", json_string(ss->peer));
+		json_object_set_new(p, "connected",
+				    json_boolean(ss->established));
+		json_object_set_new(p, "last_contact_ms",
+			ss->last_rx_ms ? json_integer((json_int_t)(wall - ago))
+				       : json_null());
+		json_object_set_new(p, "sent",
+				    json_integer((json_int_t)ss->sent_total));
+		json_object_set_new(p, "received",
+				    json_integer((json_int_t)ss->recv_total));
+		json_array_append_new(peers, p);
+	}
+	json_object_set_new(root, "peers", peers);
+	peers = NULL;
+	path = node_path(e->node, "taphopd.status");
+	tmp = node_path(e->node, "taphopd.status.tmp");
+	if (!path || !tmp)
+		goto done;
+	if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
+	    rename(tmp, path) != 0) {
+		rc = err_set(ERR_IO, "cannot write '%s': %s", path,
+			     strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	json_decref(peers);
+	json_decref(root);
+	free(path);
+	free(tmp);
+	return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * sync.h - what the hub and ward roles share: one session's sending state
+ * (per-stream cursors under credit), applying a received batch, building
+ * and sending each protocol message, the parked set, the status file.
+ *
+ * Sending state of a session (docs/protocol.md, "State"):
+ *   per stream: sent (highest seq put on the wire this session) and acked
+ *   (highest seq the peer said is durable); nsent, the session index of the
+ *   next change-set; limit, the peer's credit (send while nsent < limit).
+ * Nothing here is trusted across sessions: a new hello/welcome resets the
+ * cursors from the peer's knowledge vector, i.e. from its durable state.
+ */
+#ifndef TAPHOP_SYNC_H
+#define TAPHOP_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "daemon/transport.h"
+#include "proto/codec.h"
+#include "replicas/node.h"
+
+#define SYNC_MAX_SCOPES 8
+#define SYNC_BATCH_BYTES (4u << 20)
+
+struct sync_stream {
+	char origin[STORE_CODE_MAX];
+	char scope[STORE_CODE_MAX];
+	uint64_t sent, acked;
+};
+
+struct sync_session {
+	char peer[STORE_CODE_MAX];     /* node code (ZAP User-Id on the hub) */
+	unsigned char rid[TP_RID_MAX]; /* ROUTER routing id, 0 len on a ward */
+	size_t rid_len;
+	int established;
+	struct sync_stream *streams;
+	size_t nstreams, cap;
+	uint64_t nsent, limit;         /* session index, credit */
+	uint64_t last_rx_ms, last_tx_ms, last_ack_ms;
+	uint64_t sent_total, recv_total; /* change-sets, for status */
+	char scopes[SYNC_MAX_SCOPES][STORE_CODE_MAX]; /* hub: relay scopes */
+	int nscopes;
+};
+
+/* Everything a role needs; filled by main. */
+struct sync_env {
+	struct node *node;
+	const struct daemon_config *cfg;
+	struct tp_sock *sock;
+	/* parked streams, "origin\nscope" per entry, loaded from syncdb */
+	char (*parked)[2 * STORE_CODE_MAX];
+	size_t nparked;
+	long long data_version;
+};
+
+uint64_t sync_now_ms(void);
+
+void sync_session_reset(struct sync_session *ss);
+void sync_session_release(struct sync_session *ss);
+/* The stream entry for (origin, scope), added at 0 if absent; NULL on OOM. */
+struct sync_stream *sync_stream_get(struct sync_session *ss,
+				    const char *origin, const char *scope);
+
+int sync_parked_load(struct sync_env *e);
+int sync_is_parked(const struct sync_env *e, const char *origin,
+		   const char *scope);
+
+/* Encodes and sends env to the session's peer. */
+int sync_send(struct sync_env *e, struct sync_session *ss,
+	      const codec_env *env);
+int sync_send_error(struct sync_env *e, struct sync_session *ss, int code,
+		    const char *origin, const char *scope, uint64_t seq,
+		    int fatal, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+int sync_send_ping(struct sync_env *e, struct sync_session *ss, int pong,
+		   uint64_t nonce);
+int sync_send_credit(struct sync_env *e, struct sync_session *ss,
+		     uint64_t limit);
+
+/* Filter deciding which of this node's streams go to the session. */
+typedef int (*sync_filter)(const struct sync_session *ss,
+			   const struct stream_head *h, const char *self);
+
+/*
+ * Sends what the peer lacks of the streams in heads that pass filter, in
+ * batches of at most cfg->batch change-sets, while credit lasts.  Returns
+ * the number of change-sets sent or a negative code.
+ */
+int sync_pump(struct sync_env *e, struct sync_session *ss,
+	      const struct stream_head *heads, size_t nheads,
+	      sync_filter filter);
+
+/* Handles an Ack from the session's peer (cursors, sync_acked). */
+int sync_on_ack(struct sync_env *e, struct sync_session *ss,
+		const Taphop__Sync__Ack *ack);
+
+/* A peer's Error about one of our streams: GAP rewinds the cursor, a
+ * refusal parks the stream here too.  Logs it. */
+int sync_on_error(struct sync_env *e, struct sync_session *ss,
+		  const Taphop__Sync__Error *er);
+
+/* Rewinds every stream's cursor to what the peer acknowledged if nothing
+ * was acknowledged for after_ms while change-sets were in flight. */
+void sync_retransmit_check(struct sync_session *ss, uint64_t after_ms);
+
+/*
+ * Applies a received batch: one SQLite transaction, every change-set
+ * through store_apply; a refused one is parked and answered with an Error
+ * naming the reason; after the commit the archive is updated and the
+ * durable heads of the touched streams acknowledged, then credit granted.
+ * *napplied gets the number of change-sets newly applied.
+ */
+int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
+		     const Taphop__Sync__ChangeSets *b, int *napplied);
+
+/* Fills pos (malloc'd array of pointers into one block) from heads. */
+int sync_streampos(Taphop__Sync__StreamPos ***out,
+		   const struct stream_head *heads, size_t n,
+		   const struct sync_session *ss, sync_filter filter,
+		   const char *self, size_t *nout);
+
+/* Writes dir/taphopd.status (JSON) atomically.  state: a short phrase. */
+int sync_status_write(struct sync_env *e, const char *state,
+		      const struct sync_session *sessions, size_t n);
+
+#endif
