@@ -288,10 +288,11 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 		dirty = 1;
 	}
 	if (c->deleted &&
-	    stamp_cmp(s, c->hlc, x->origin, clk.hlc[t->ncols], clk.org[t->ncols]) > 0) {
+	    stamp_cmp(s, c->hlc, x->origin, clk.hlc[TOMB_SLOT],
+		      clk.org[TOMB_SLOT]) > 0) {
 		del = 1;
-		clk.hlc[t->ncols] = c->hlc;
-		clk.org[t->ncols] = x->origin;
+		clk.hlc[TOMB_SLOT] = c->hlc;
+		clk.org[TOMB_SLOT] = x->origin;
 		dirty = 1;
 	}
 	if (dirty || is_new)

@@ -92,7 +92,7 @@ static int record_fill(struct store *s, const struct table_desc *t,
 		record_free(rec);
 		return r;
 	}
-	for (int i = 0; i <= t->ncols; i++) {
+	for (int i = 0; i < MAX_SLOTS; i++) {
 		rec->stamps[i] = clk.hlc[i];
 		snprintf(rec->origins[i], STORE_CODE_MAX, "%s",
 			 clk.hlc[i] ? store_origin_code(s, clk.org[i]) : "");

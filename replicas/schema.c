@@ -129,6 +129,7 @@ static const struct column_desc person_cols[] = {
 	DATE("consent_date", 0, "Ngày đồng ý", "Consent date"),
 	BOOL("five_good", 0, "Sinh viên 5 tốt", "Five-good student"),
 	TEXT("notes", 0, "Ghi chú", "Notes", 1000),
+	TEXT("email", 0, "Email", "Email", 200),               /* v2 */
 };
 
 static const struct column_desc membership_cols[] = {

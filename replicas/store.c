@@ -369,7 +369,7 @@ int row_load(struct store *s, const struct table_desc *t, const char *id,
 	}
 	*deleted = sqlite3_column_int(st, t->ncols);
 	clk_decode(clk, sqlite3_column_blob(st, t->ncols + 1),
-		   sqlite3_column_bytes(st, t->ncols + 1), t->ncols + 1);
+		   sqlite3_column_bytes(st, t->ncols + 1), MAX_SLOTS);
 out:
 	sqlite3_reset(st);
 	return r;
@@ -400,7 +400,7 @@ int row_store(struct store *s, const struct table_desc *t, const char *id,
 	sqlite3_stmt *st = is_new ? ts->insert : ts->update;
 	unsigned char blob[CLK_MAX_BYTES];
 	char *fold = NULL;
-	int n = clk_encode(clk, t->ncols + 1, blob), r = 0;
+	int n = clk_encode(clk, MAX_SLOTS, blob), r = 0;
 
 	fold_row(t, vals, &fold);
 	sqlite3_reset(st);
@@ -501,10 +501,11 @@ out:
 	return r;
 }
 
-/* Migration steps: steps[v] brings a version-v replica to v+1. */
+/* Migration steps: migrations[v] brings a version-v replica to v+1.  New
+ * columns always go at the end of their table (stamps are by position). */
 static const char *const migrations[] = {
 	NULL, /* version 0 does not exist */
-	NULL, /* 1 is current */
+	"ALTER TABLE person ADD COLUMN email TEXT;", /* 1 -> 2 */
 };
 
 static int migrate(struct store *s)
@@ -1247,8 +1248,8 @@ int store_delete(struct store *s, const struct table_desc *t, const char *id)
 	    (r = store_origin_idx(s, s->code, &self)))
 		goto out;
 	h = hlc_tick(&s->hlc, hlc_wall_ms());
-	clk.hlc[t->ncols] = h;
-	clk.org[t->ncols] = self;
+	clk.hlc[TOMB_SLOT] = h;
+	clk.org[TOMB_SLOT] = self;
 	if ((r = row_store(s, t, rid, cur, 1, &clk, 0)))
 		goto out;
 	r = capture_row(s, t, rid, cur[0], h, cur, none, 1);

@@ -117,7 +117,8 @@ struct record {
 	char id[STORE_ID_LEN + 1];
 	char *vals[SCHEMA_MAX_COLUMNS]; /* NULL = no value */
 	int deleted;
-	uint64_t stamps[SCHEMA_MAX_COLUMNS + 1]; /* per column HLC; [ncols] = tombstone */
+	uint64_t stamps[SCHEMA_MAX_COLUMNS + 1]; /* per column HLC;
+						 [SCHEMA_MAX_COLUMNS] = tombstone */
 	char origins[SCHEMA_MAX_COLUMNS + 1][STORE_CODE_MAX]; /* who wrote each */
 };
 

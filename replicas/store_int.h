@@ -3,7 +3,7 @@
  * modules.
  *
  * Column stamps (_clk): every domain row keeps, per declared column and for
- * the tombstone (slot ncols), the (HLC, origin) of the write that set it.
+ * the tombstone (slot TOMB_SLOT), the (HLC, origin) of the write that set it.
  * Origins are stored as the rowid of the node in the nodes table.  The blob
  * is compact because most slots of a row share one stamp:
  *   u8 version (1), u8 nslots, u64 base_hlc, u16 base_origin, u32 mask,
@@ -22,6 +22,9 @@
 #include "replicas/store.h"
 
 #define MAX_SLOTS (SCHEMA_MAX_COLUMNS + 1)
+/* The tombstone's slot is fixed, so adding a column (always at the end of
+ * a table) never moves an existing stamp. */
+#define TOMB_SLOT SCHEMA_MAX_COLUMNS
 #define MAX_TABLES 16
 
 struct clk {

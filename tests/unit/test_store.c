@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "replicas/err.h"
 #include "replicas/node.h"
@@ -21,6 +22,7 @@
 struct fx {
 	char *dir;
 	struct node *hub, *ward;
+	char *ward_dir;
 };
 
 static int setup(void **state)
@@ -30,6 +32,7 @@ static int setup(void **state)
 	f->dir = tn_tmpdir();
 	f->hub = tn_node(f->dir, STORE_ROLE_HUB, "binh-tan", NULL);
 	f->ward = tn_node(f->dir, STORE_ROLE_WARD, "an-lac", "binh-tan");
+	f->ward_dir = strdup(f->ward->dir);
 	tn_introduce((struct node *[]){ f->hub, f->ward }, 2);
 	*state = f;
 	return 0;
@@ -43,6 +46,7 @@ static int teardown(void **state)
 	node_close(f->ward);
 	tn_rmtree(f->dir);
 	free(f->dir);
+	free(f->ward_dir);
 	free(f);
 	return 0;
 }
@@ -165,6 +169,46 @@ static void test_store_concurrent_conflict(void **state)
 	assert_int_equal(c2, 1);
 }
 
+/* A replica made by schema version 1 (no person.email) is migrated when
+ * opened, keeps its records and stamps, and takes the new column. */
+static void test_store_migrates_v1(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	struct record *r = NULL;
+	struct store *s = NULL;
+	char id[40], path[4200];
+	char *msg = NULL;
+	sqlite3 *db = NULL;
+
+	add_person(f->ward->store, "an-lac", "Võ Thị Mai", id);
+	snprintf(path, sizeof(path), "%s/replica.db", f->ward->dir);
+	node_close(f->ward);
+	f->ward = NULL;
+	/* turn it back into a version-1 replica */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE person DROP COLUMN email;"
+				      "UPDATE meta SET value='1' WHERE key='schema_version'",
+				      NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(node_open(&f->ward, f->ward_dir), 0);
+	s = f->ward->store;
+	assert_int_equal(store_get(s, t, id, 0, &r), 0);
+	assert_string_equal(r->vals[1], "Võ Thị Mai");
+	assert_int_not_equal(r->stamps[1], 0);
+	record_free(r);
+	v[schema_column_find(t, "email", false)] = "mai@example.vn";
+	assert_int_equal(store_begin(s, "tester", NULL), 0);
+	assert_int_equal(store_update(s, t, id, v), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_get(s, t, id, 0, &r), 0);
+	assert_string_equal(r->vals[schema_column_find(t, "email", false)],
+			    "mai@example.vn");
+	record_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_scope_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_apply_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_concurrent_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_migrates_v1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
