@@ -341,6 +341,7 @@ int store_apply(struct store *s, const unsigned char *bytes, size_t len,
 		return err_set(ERR_INTERNAL, "cannot apply inside a local transaction");
 	if ((r = changeset_decode(&cs, bytes, len)))
 		return r;
+	s->right_table = NULL; /* another process may have revoked a key */
 	snprintf(res->origin, sizeof(res->origin), "%s", cs->origin);
 	snprintf(res->scope, sizeof(res->scope), "%s", cs->scope);
 	res->seq = cs->seq;

@@ -335,6 +335,11 @@ static int prepare_table(struct store *s, const struct table_desc *t,
 		    t->ncols + 2, t->ncols + 3, t->ncols + 4);
 	if (r || store_prepare(s, &ts->update, sql))
 		return ERR_DB;
+	len = 0;
+	r |= append(sql, sizeof(sql), &len, "SELECT _deleted FROM %s WHERE id=?1",
+		    t->name);
+	if (r || store_prepare(s, &ts->live, sql))
+		return ERR_DB;
 	return 0;
 }
 
@@ -599,6 +604,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->ts[i].get);
 		sqlite3_finalize(s->ts[i].insert);
 		sqlite3_finalize(s->ts[i].update);
+		sqlite3_finalize(s->ts[i].live);
 	}
 	for (size_t i = 0; i < s->norg; i++)
 		free(s->org_code[i]);
@@ -640,6 +646,8 @@ int store_node_put(struct store *s, const struct node_info *n)
 	sqlite3_finalize(st);
 	if (!r && s->norg)
 		r = org_cache_load(s);
+	s->right_table = NULL; /* rights may have changed */
+	s->right_origin[0] = '\0';
 	return r;
 }
 
@@ -722,8 +730,6 @@ static int known_child_scope(struct store *s, const char *parent,
 	sqlite3_bind_text(st, 2, parent, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	if (!found && !parent[0]) /* unused: a top hub is found above */
-		return 0;
 	if (!found)
 		for (int i = 0; schema_ward_codes[i]; i++)
 			if (strcmp(schema_ward_codes[i], scope) == 0)
@@ -731,8 +737,31 @@ static int known_child_scope(struct store *s, const char *parent,
 	return found;
 }
 
+static int may_write(struct store *s, const char *origin, const char *scope,
+		     const struct table_desc *t);
+
 int store_may_write(struct store *s, const char *origin, const char *scope,
 		    const struct table_desc *t)
+{
+	int r;
+
+	/* writes come in runs of one origin, scope and table: remember the
+	 * last right granted */
+	if (t && t == s->right_table && strcmp(origin, s->right_origin) == 0 &&
+	    strcmp(scope, s->right_scope) == 0)
+		return 0;
+	if ((r = may_write(s, origin, scope, t)))
+		return r;
+	if (t && strlen(origin) < STORE_CODE_MAX && strlen(scope) < STORE_CODE_MAX) {
+		snprintf(s->right_origin, sizeof(s->right_origin), "%s", origin);
+		snprintf(s->right_scope, sizeof(s->right_scope), "%s", scope);
+		s->right_table = t;
+	}
+	return 0;
+}
+
+static int may_write(struct store *s, const char *origin, const char *scope,
+		     const struct table_desc *t)
 {
 	struct node_info n;
 	const char *tn = t ? t->name : "records";
@@ -788,6 +817,7 @@ int store_begin(struct store *s, const char *operator_name, const char *reason)
 			       "reason must be valid UTF-8, at most 500 bytes");
 	if (store_exec(s, "BEGIN IMMEDIATE"))
 		return ERR_DB;
+	s->right_table = NULL; /* another process may have changed a node */
 	free(s->operator_name);
 	free(s->reason);
 	s->operator_name = strdup(operator_name);
@@ -1023,19 +1053,24 @@ static int ref_exists(struct store *s, const struct column_desc *c,
 		      const char *id)
 {
 	const struct table_desc *rt = schema_table_find(c->ref_table);
-	char *v[SCHEMA_MAX_COLUMNS] = { 0 };
-	struct clk clk;
-	int del = 0, r;
+	sqlite3_stmt *st;
+	int rc, live;
 
 	if (!rt)
 		return 0;
-	r = row_load(s, rt, id, v, &del, &clk);
-	vals_free(v, rt->ncols);
-	if (r == ERR_NOTFOUND || (!r && del))
+	st = s->ts[schema_table_index(rt)].live;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	live = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s, "cannot check a reference");
+	if (!live)
 		return err_set(ERR_INVALID,
 			       "field '%s': no %s with id '%s' (it must be an "
 			       "existing record)", c->name, rt->name, id);
-	return r;
+	return 0;
 }
 
 /* Validates vals[i] into canonical out[i] (malloc'd); "" -> clear. */

@@ -36,6 +36,7 @@ struct tstmts {
 	sqlite3_stmt *get;    /* ward, cols..., _deleted, _clk WHERE id=?1 */
 	sqlite3_stmt *insert; /* id, cols..., _deleted, _clk, _fold */
 	sqlite3_stmt *update; /* same order; WHERE id=?1 */
+	sqlite3_stmt *live;   /* SELECT _deleted WHERE id=?1 */
 };
 
 /* One captured local change, waiting to be sealed. */
@@ -69,6 +70,11 @@ struct store {
 	struct tstmts ts[MAX_TABLES];
 	struct pscope *pend;
 	size_t npend;
+	/* the last write right granted: (origin, scope, table); cleared when
+	 * a node changes */
+	char right_origin[STORE_CODE_MAX];
+	char right_scope[STORE_CODE_MAX];
+	const struct table_desc *right_table;
 	/* origin cache: code of node rowid i (NULL if unknown) */
 	char **org_code;
 	size_t norg;
