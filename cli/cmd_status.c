@@ -3,14 +3,13 @@
  * is down.
  *
  * Reads the replica (streams, conflicts, and the daemon's tables
- * sync_acked and sync_parked, see daemon/syncdb.h) and, when a daemon
+ * sync_acked and sync_parked, see replicas/syncdb.h) and, when a daemon
  * holds the data directory's lock, the status file it rewrites every
  * second (taphopd.status, JSON).  "Waiting to go out" counts change-sets
  * the peer has not acknowledged as durable.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "replicas/err.h"
+#include "replicas/syncdb.h"
 
 #include "replicas/banned.h"
 
@@ -55,26 +55,6 @@ int cli_daemon_pid(struct node *n, long *pid)
 	}
 	close(fd);
 	return running;
-}
-
-/* What peer has acknowledged of (origin, scope); 0 if nothing recorded. */
-static uint64_t acked(sqlite3 *db, const char *peer, const char *origin,
-		      const char *scope)
-{
-	sqlite3_stmt *st = NULL;
-	uint64_t v = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT seq FROM sync_acked WHERE peer = ?"
-				   " AND origin = ? AND scope = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return 0; /* no daemon ever ran: nothing acknowledged */
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* ward NULL: on a ward, this node's change-sets the hub lacks.  ward set
@@ -113,8 +93,8 @@ int cli_sync_waiting(struct node *n, const char *ward, long long *out)
 				mine |= strcmp(h[i].scope, scopes[k]) == 0;
 		}
 		if (mine) {
-			uint64_t a = acked(store_db(s), peer, h[i].origin,
-					   h[i].scope);
+			uint64_t a = syncdb_acked(s, peer, h[i].origin,
+						 h[i].scope);
 			if (h[i].seq > a)
 				sum += (long long)(h[i].seq - a);
 		}
@@ -124,29 +104,23 @@ int cli_sync_waiting(struct node *n, const char *ward, long long *out)
 	return 0;
 }
 
-static json_t *parked_list(sqlite3 *db)
+static int parked_one(void *ctx, const char *peer, const char *origin,
+		      const char *scope, uint64_t seq, const char *code,
+		      const char *reason)
+{
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}",
+					     "peer", peer, "origin", origin,
+					     "scope", scope, "seq", (json_int_t)seq,
+					     "code", code, "reason", reason));
+	return 0;
+}
+
+static json_t *parked_list(struct store *s)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = NULL;
 
-	if (!arr)
-		return NULL;
-	if (sqlite3_prepare_v2(db, "SELECT peer, origin, scope, seq, code,"
-				   " reason, at_ms FROM sync_parked"
-				   " ORDER BY at_ms", -1, &st,
-			       NULL) != SQLITE_OK)
-		return arr;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:I, s:s, s:s, s:I}",
-			"peer", (const char *)sqlite3_column_text(st, 0),
-			"origin", (const char *)sqlite3_column_text(st, 1),
-			"scope", (const char *)sqlite3_column_text(st, 2),
-			"seq", (json_int_t)sqlite3_column_int64(st, 3),
-			"code", (const char *)sqlite3_column_text(st, 4),
-			"reason", (const char *)sqlite3_column_text(st, 5),
-			"at_ms", (json_int_t)sqlite3_column_int64(st, 6)));
-	sqlite3_finalize(st);
+	if (arr)
+		syncdb_parked(s, parked_one, arr); /* none if no daemon ran */
 	return arr;
 }
 
@@ -235,7 +209,7 @@ static json_t *collect(struct node *n)
 		free(v);
 	}
 	json_object_set_new(root, "wards", peers);
-	json_object_set_new(root, "parked", parked_list(store_db(s)));
+	json_object_set_new(root, "parked", parked_list(s));
 	json_decref(file);
 	return root;
 }

@@ -10,7 +10,6 @@
  *   --unpark ORIGIN/SCOPE   clear a parked stream after the cause is fixed
  */
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "replicas/err.h"
+#include "replicas/syncdb.h"
 
 #include "replicas/banned.h"
 
@@ -49,22 +49,14 @@ int cli_sync_nudge(struct cli_ctx *ctx, struct node *n)
 static int unpark(struct node *n, const char *what)
 {
 	const char *slash = strchr(what, '/');
-	sqlite3 *db = store_db(n->store);
-	sqlite3_stmt *st = NULL;
 	char origin[STORE_CODE_MAX];
 	int changed = 0;
 
 	if (!slash || (size_t)(slash - what) >= sizeof(origin))
 		return cli_fail("--unpark: '%s' is not ORIGIN/SCOPE", what);
 	snprintf(origin, sizeof(origin), "%.*s", (int)(slash - what), what);
-	if (sqlite3_prepare_v2(db, "DELETE FROM sync_parked WHERE origin = ?"
-				   " AND scope = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			changed = sqlite3_changes(db);
-		sqlite3_finalize(st);
-	}
+	if (syncdb_unpark(n->store, origin, slash + 1, &changed))
+		return cli_fail("cannot unpark '%s': %s", what, err_msg());
 	if (!changed)
 		return cli_fail("stream '%s' is not parked", what);
 	printf("stream %s unparked; restart taphopd for it to sync again\n",

@@ -14,7 +14,7 @@
 
 #include "daemon/log.h"
 #include "daemon/role.h"
-#include "daemon/syncdb.h"
+#include "replicas/syncdb.h"
 #include "replicas/err.h"
 #include "replicas/schema.h"
 
@@ -27,6 +27,7 @@ struct hub {
 	struct stream_head *heads;
 	size_t nheads;
 	int dirty;
+	int status_due; /* a ward came or went: rewrite the status file */
 };
 
 struct zapctx {
@@ -279,6 +280,7 @@ static int on_hello(struct hub *h, const struct tp_msg *m,
 	ss->last_rx_ms = ss->last_ack_ms = sync_now_ms();
 	if ((rc = heads_refresh(h)) < 0 || (rc = send_welcome(h, ss)) < 0)
 		return rc;
+	h->status_due = 1;
 	log_info("ward '%s' connected (%zu stream(s) known)", ss->peer,
 		 hello->n_knowledge);
 	return sync_pump(e, ss, h->heads, h->nheads, hub_filter);
@@ -454,7 +456,8 @@ int hub_run(struct sync_env *e, struct tp_ctx *ctx,
 			*nudge = 0;
 			last_tick = now;
 		}
-		if (now - last_status >= 1000) {
+		if (h.status_due || now - last_status >= 1000) {
+			h.status_due = 0;
 			write_status(&h);
 			last_status = now;
 		}

@@ -22,7 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/role.h"
-#include "daemon/syncdb.h"
+#include "replicas/syncdb.h"
 #include "replicas/err.h"
 #include "replicas/node.h"
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/syncdb.h"
+#include "replicas/syncdb.h"
 #include "replicas/archive.h"
 #include "replicas/changeset.h"
 #include "replicas/err.h"

@@ -16,7 +16,7 @@
 
 #include "daemon/log.h"
 #include "daemon/role.h"
-#include "daemon/syncdb.h"
+#include "replicas/syncdb.h"
 #include "replicas/err.h"
 #include "replicas/schema.h"
 

@@ -416,7 +416,8 @@ static void run_txn(struct fx *f, int i)
 	snap.cap = f->m.n + 1;
 	snap.v = malloc(snap.cap * sizeof(*snap.v));
 	assert_non_null(snap.v);
-	memcpy(snap.v, f->m.v, f->m.n * sizeof(*snap.v));
+	if (f->m.n)
+		memcpy(snap.v, f->m.v, f->m.n * sizeof(*snap.v));
 	f->txn_changes[0] = f->txn_changes[1] = 0;
 	if (n > STORE_MAX_CHANGES)
 		f->big_txns++;

@@ -136,6 +136,10 @@ static void drain(int ms, const char *origin, const char *scope,
 			tp_msg_release(&m);
 		}
 		fflush(stdout);
+		if (*welcomed == 1) {
+			*welcomed = 2; /* back to the caller at once */
+			return;
+		}
 	}
 }
 

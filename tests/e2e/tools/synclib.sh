@@ -58,8 +58,8 @@ mk_hub() {
 # mk_ward NAME CODE [noenroll]: a ward in $T/NAME, enrolled on the hub.
 mk_ward() {
 	tp --dir "$T/$1" init --ward "$2" >/dev/null || return 1
-	[ "${3:-}" = noenroll ] || tp --dir "$T/hub" enroll $(tp --dir "$T/$1" enroll --show) >/dev/null || return 1
-	tp --dir "$T/$1" enroll --hub "$EP" $HUBKEYS >/dev/null
+	[ "${3:-}" = noenroll ] || tp --dir "$T/hub" enroll -- $(tp --dir "$T/$1" enroll --show) >/dev/null || return 1
+	tp --dir "$T/$1" enroll --hub "$EP" -- $HUBKEYS >/dev/null
 }
 
 # start NAME [args]: runs taphopd on $T/NAME, log in $T/NAME.log.

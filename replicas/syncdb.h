@@ -42,6 +42,15 @@ int syncdb_ack_set(struct store *s, const char *peer, const char *origin,
 int syncdb_tx_begin(struct store *s);
 int syncdb_tx_commit(struct store *s);
 
+/* What peer has acknowledged of (origin, scope): 0 if nothing recorded
+ * (or no daemon ever ran here). */
+uint64_t syncdb_acked(struct store *s, const char *peer, const char *origin,
+		      const char *scope);
+
+/* Clears the parking of (origin, scope); *cleared = rows removed. */
+int syncdb_unpark(struct store *s, const char *origin, const char *scope,
+		  int *cleared);
+
 /* SQLite's data_version: changes when another connection commits. */
 int syncdb_data_version(struct store *s, long long *out);
 

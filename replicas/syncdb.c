@@ -1,8 +1,9 @@
 /*
- * syncdb.c - sync_parked and sync_acked, through the store's sqlite3
- * handle.  The only daemon file that includes sqlite3.h.
+ * syncdb.c - the sync state kept beside the replica (sync_parked,
+ * sync_acked), through the store's sqlite3 handle, for the daemon and for
+ * `taphop status` / `taphop sync --unpark`.
  */
-#include "daemon/syncdb.h"
+#include "replicas/syncdb.h"
 
 #include <sqlite3.h>
 #include <sys/time.h>
@@ -148,6 +149,47 @@ int syncdb_data_version(struct store *s, long long *out)
 		*out = sqlite3_column_int64(st, 0);
 	else
 		rc = dberr(db, "data_version");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+uint64_t syncdb_acked(struct store *s, const char *peer, const char *origin,
+		      const char *scope)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	uint64_t v = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq FROM sync_acked WHERE peer = ?"
+			       " AND origin = ? AND scope = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0; /* no daemon ever ran: nothing acknowledged */
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int syncdb_unpark(struct store *s, const char *origin, const char *scope,
+		  int *cleared)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	*cleared = 0;
+	if (sqlite3_prepare_v2(db, "DELETE FROM sync_parked WHERE origin = ?"
+			       " AND scope = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0; /* no daemon ever ran: nothing parked */
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		*cleared = sqlite3_changes(db);
+	else
+		rc = dberr(db, "sync state");
 	sqlite3_finalize(st);
 	return rc;
 }
