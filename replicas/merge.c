@@ -108,6 +108,12 @@ static int check_values(struct store *s, const struct changeset *cs)
 			if (r < 0)
 				return err_wrap(r, "change %zu (%s %s)", i + 1,
 						c->table, c->id);
+			/* a sealing node stores canonical values only */
+			if (r == 1 || strcmp(buf, f->value) != 0)
+				return err_set(ERR_INVALID,
+					       "change %zu (%s %s): field '%s' is not "
+					       "in canonical form", i + 1, c->table,
+					       c->id, f->name);
 		}
 	}
 	return 0;
@@ -229,7 +235,6 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 	struct store *s = x->s;
 	const struct table_desc *t = schema_table_find(c->table);
 	char *vals[SCHEMA_MAX_COLUMNS] = { 0 };
-	char buf[8192];
 	int del = 0, is_new = 0, dirty = 0, r;
 	struct clk clk;
 
@@ -252,13 +257,9 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 	for (size_t j = 0; j < c->nfields; j++) {
 		const struct cs_field *f = &c->fields[j];
 		int ci = schema_column_find(t, f->name, false);
-		const char *in = NULL;
+		const char *in = f->value; /* canonical: check_values */
 		int cmp;
 
-		if (f->value) {
-			validate_value(&t->cols[ci], f->value, buf, sizeof(buf));
-			in = buf;
-		}
 		cmp = stamp_cmp(s, c->hlc, x->origin, clk.hlc[ci], clk.org[ci]);
 		if (cmp == 0)
 			continue; /* this very write, applied before */

@@ -334,7 +334,7 @@ char *schema_table_ddl(const struct table_desc *t)
 	len += (size_t)snprintf(sql + len, cap - len,
 				",\n  _deleted INTEGER NOT NULL DEFAULT 0"
 				",\n  _clk BLOB NOT NULL"
-				",\n  _fold TEXT\n) WITHOUT ROWID;\n"
+				",\n  _fold TEXT\n);\n"
 				"CREATE INDEX IF NOT EXISTS %s_ward ON %s(ward);\n",
 				t->name, t->name);
 	/* references and look-ups are indexed: apply and reports join on them */

@@ -382,15 +382,31 @@ out:
 
 void fold_row(const struct table_desc *t, char *const *vals, char **out)
 {
-	int tc = t->title_col ? schema_column_find(t, t->title_col, false) : -1;
+	/* the searched columns of each table, looked up once */
+	static _Thread_local signed char cols[MAX_TABLES][3];
+	static _Thread_local int known;
+	int ti = schema_table_index(t), tc, ci, ph;
 	char buf[1024];
-	int ci, ph;
 
 	*out = NULL;
+	if (ti < 0)
+		return;
+	if (!known) {
+		for (int i = 0; i < schema_ntables && i < MAX_TABLES; i++) {
+			const struct table_desc *x = schema_tables[i];
+
+			cols[i][0] = (signed char)(x->title_col ?
+				schema_column_find(x, x->title_col, false) : -1);
+			cols[i][1] = (signed char)schema_column_find(x, "citizen_id", false);
+			cols[i][2] = (signed char)schema_column_find(x, "phone", false);
+		}
+		known = 1;
+	}
+	tc = cols[ti][0];
+	ci = cols[ti][1];
+	ph = cols[ti][2];
 	if (tc < 0 || !vals[tc])
 		return;
-	ci = schema_column_find(t, "citizen_id", false);
-	ph = schema_column_find(t, "phone", false);
 	snprintf(buf, sizeof(buf), "%s %s %s", vals[tc],
 		 ci >= 0 && vals[ci] ? vals[ci] : "",
 		 ph >= 0 && vals[ph] ? vals[ph] : "");
@@ -409,7 +425,8 @@ int row_store(struct store *s, const struct table_desc *t, const char *id,
 
 	fold_row(t, vals, &fold);
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	/* every bound value outlives the step: no copies */
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	for (int i = 0; i < t->ncols; i++) {
 		enum col_type ty = t->cols[i].type;
 
@@ -418,12 +435,12 @@ int row_store(struct store *s, const struct table_desc *t, const char *id,
 		else if (ty == COL_INT || ty == COL_BOOL)
 			sqlite3_bind_int64(st, i + 2, strtoll(vals[i], NULL, 10));
 		else
-			sqlite3_bind_text(st, i + 2, vals[i], -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, i + 2, vals[i], -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int(st, t->ncols + 2, deleted);
-	sqlite3_bind_blob(st, t->ncols + 3, blob, n, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, t->ncols + 3, blob, n, SQLITE_STATIC);
 	if (fold)
-		sqlite3_bind_text(st, t->ncols + 4, fold, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, t->ncols + 4, fold, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, t->ncols + 4);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -437,7 +454,9 @@ int row_store(struct store *s, const struct table_desc *t, const char *id,
 
 static int open_db(struct store *s, const char *path, int create)
 {
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	/* one struct store per thread (store.h): no SQLite mutexes needed */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
 
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		if (!s->db)
@@ -568,6 +587,7 @@ int store_open(struct store **out, const char *path,
 		memcpy(s->sk, sign_sk, STORE_SK_LEN);
 		s->have_sk = 1;
 	}
+	s->rnd_pos = sizeof(s->rnd); /* empty: filled on first use */
 	for (int i = 0; i < schema_ntables; i++)
 		if ((r = prepare_table(s, schema_tables[i], &s->ts[i])))
 			goto fail;
@@ -1095,21 +1115,34 @@ static int canon_values(struct store *s, const struct table_desc *t,
 	return 0;
 }
 
-static void uuid_v7(char out[STORE_ID_LEN + 1])
+/* A new UUIDv7: 48 bits of milliseconds, then 74 random bits (drawn from
+ * a pool refilled by libsodium, so a bulk import makes no system call per
+ * id). */
+static void uuid_v7(struct store *s, char out[STORE_ID_LEN + 1])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
 	uint64_t ms = hlc_wall_ms();
+	int k = 0;
 
-	randombytes_buf(b, sizeof(b));
+	if (s->rnd_pos + 10 > sizeof(s->rnd)) {
+		randombytes_buf(s->rnd, sizeof(s->rnd));
+		s->rnd_pos = 0;
+	}
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ms >> (40 - 8 * i));
+	memcpy(b + 6, s->rnd + s->rnd_pos, 10);
+	sodium_memzero(s->rnd + s->rnd_pos, 10); /* never handed out twice */
+	s->rnd_pos += 10;
 	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
 	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-	snprintf(out, STORE_ID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-		 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[b[i] >> 4];
+		out[k++] = hex[b[i] & 15];
+	}
+	out[k] = '\0';
 }
 
 static int capture_row(struct store *s, const struct table_desc *t,
@@ -1176,7 +1209,7 @@ int store_insert(struct store *s, const struct table_desc *t,
 		}
 		memcpy(newid, buf, STORE_ID_LEN + 1);
 	} else {
-		uuid_v7(newid);
+		uuid_v7(s, newid);
 	}
 	if ((r = store_origin_idx(s, s->code, &self)))
 		goto out;

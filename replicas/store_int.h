@@ -75,6 +75,9 @@ struct store {
 	char right_origin[STORE_CODE_MAX];
 	char right_scope[STORE_CODE_MAX];
 	const struct table_desc *right_table;
+	/* random bytes for ids, refilled when used up */
+	unsigned char rnd[4000];
+	size_t rnd_pos;
 	/* origin cache: code of node rowid i (NULL if unknown) */
 	char **org_code;
 	size_t norg;
