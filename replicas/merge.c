@@ -225,6 +225,37 @@ static int origin_saw(struct ctx *x, uint64_t hlc, uint16_t org)
 	return hlc <= max;
 }
 
+/* Had the writer of the stored value (hlc, org) seen the incoming
+ * change-set when it wrote?  Read from the knowledge vector of the
+ * change-set that carried that write. */
+static int writer_saw(struct ctx *x, uint64_t hlc, uint16_t org)
+{
+	const struct changeset *in = x->cs;
+	struct changeset *cs = NULL;
+	sqlite3_stmt *st = NULL;
+	int saw = 0;
+
+	if (org == x->origin)
+		return 1;
+	if (store_prepare(x->s, &st, "SELECT bytes FROM changesets WHERE"
+			  " origin=?1 AND scope=?2 AND max_hlc >= ?3"
+			  " ORDER BY max_hlc LIMIT 1"))
+		return 0;
+	sqlite3_bind_text(st, 1, store_origin_code(x->s, org), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, in->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    changeset_decode(&cs, sqlite3_column_blob(st, 0),
+			     (size_t)sqlite3_column_bytes(st, 0)) == 0) {
+		for (size_t i = 0; i < cs->nknowledge; i++)
+			if (strcmp(cs->knowledge[i].origin, in->origin) == 0)
+				saw = cs->knowledge[i].seq >= in->seq;
+		changeset_free(cs);
+	}
+	sqlite3_finalize(st);
+	return saw;
+}
+
 static int same_value(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -263,8 +294,12 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 		cmp = stamp_cmp(s, c->hlc, x->origin, clk.hlc[ci], clk.org[ci]);
 		if (cmp == 0)
 			continue; /* this very write, applied before */
+		/* concurrent: the later write's author had not seen the
+		 * earlier one (the earlier one's author cannot have seen the
+		 * later: its clock would then be ahead) */
 		if (!same_value(in, vals[ci]) && clk.hlc[ci] &&
-		    !origin_saw(x, clk.hlc[ci], clk.org[ci])) {
+		    (cmp > 0 ? !origin_saw(x, clk.hlc[ci], clk.org[ci]) :
+			       !writer_saw(x, clk.hlc[ci], clk.org[ci]))) {
 			int rc = cmp > 0 ?
 				conflict_record(s, t, c->id, f->name, in, x->origin,
 						c->hlc, vals[ci], clk.org[ci],

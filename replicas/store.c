@@ -37,6 +37,8 @@ static const char sync_ddl[] =
 	"  max_hlc INTEGER NOT NULL, operator TEXT, reason TEXT,\n"
 	"  nchanges INTEGER NOT NULL, stored_ms INTEGER NOT NULL,\n"
 	"  bytes BLOB NOT NULL, UNIQUE (origin, scope, seq));\n"
+	"CREATE INDEX IF NOT EXISTS changesets_hlc\n"
+	"  ON changesets (origin, scope, max_hlc);\n"
 	"CREATE TABLE IF NOT EXISTS streams (\n"
 	"  origin TEXT NOT NULL, scope TEXT NOT NULL, seq INTEGER NOT NULL,\n"
 	"  digest BLOB NOT NULL, PRIMARY KEY (origin, scope)) WITHOUT ROWID;\n"
