@@ -170,7 +170,7 @@ static json_t *collect(struct node *n)
 		json_object_set(root, "state", json_object_get(file, "state"));
 	else
 		json_object_set_new(root, "state", json_string(
-			"daemon not running"));
+			running ? "starting" : "not running"));
 	if (!hub) {
 		json_t *p = file ? json_array_get(json_object_get(file, "peers"), 0)
 				 : NULL;

@@ -301,6 +301,8 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 {
 	struct ward w;
 	uint64_t hb = (uint64_t)e->cfg->heartbeat_ms, last_status = 0;
+	char written[sizeof(w.state)] = "";
+	int written_established = -1;
 	long long dv;
 	int rc;
 
@@ -366,9 +368,15 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 			backoff_disconnect(&w, "no answer from the hub for 3 "
 					       "heartbeats");
 		}
-		if (now - last_status >= 1000) {
+		/* every second, and at once when the state changes, so
+		 * `taphop status` never shows a stale connection state */
+		if (now - last_status >= 1000 ||
+		    strcmp(w.state, written) != 0 ||
+		    w.ss.established != written_established) {
 			if (sync_status_write(e, w.state, &w.ss, 1) < 0)
 				log_warn("%s", err_msg());
+			snprintf(written, sizeof(written), "%s", w.state);
+			written_established = w.ss.established;
 			last_status = now;
 		}
 	}

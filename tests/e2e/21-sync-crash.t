@@ -13,7 +13,7 @@ check "forge built, nodes made" test -x "$FORGE"
 "$FORGE" bulk "$T/w1" "$N" >/dev/null
 "$FORGE" bulk "$T/hub" "$N" >/dev/null
 check "w1 sealed $N change-sets" test "$(count_log w1)" = "$N"
-ncs() { "$TP" --dir "$T/$1" log --limit 0 --origin "$2" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+ncs() { "$TP" --dir "$T/$1" log --limit 0 --origin "$2" --json 2>/dev/null | perl -MJSON::PP -e 'local $/; print scalar @{decode_json(<STDIN>)}, "\n"'; }
 past() { [ "$(ncs "$1" "$2")" -ge "$3" ]; }
 
 start hub

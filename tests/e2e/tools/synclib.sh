@@ -33,7 +33,7 @@ TP=$B/taphop
 tp() { "$TP" "$@"; }
 
 free_port() {
-	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport, "\n"'
 }
 
 # wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
@@ -79,7 +79,7 @@ same_digest() { # same_digest SCOPE NAME NAME...
 	_sc=$1; shift; _d0=$(digest "$1" "$_sc") || return 1; shift
 	for _nd in "$@"; do [ "$(digest "$_nd" "$_sc")" = "$_d0" ] || return 1; done
 }
-count_log() { tp --dir "$T/$1" log --limit 0 --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+count_log() { tp --dir "$T/$1" log --limit 0 --json 2>/dev/null | perl -MJSON::PP -e 'local $/; print scalar @{decode_json(<STDIN>)}, "\n"'; }
 
 # forge: builds tests/e2e/tools/forge.c once against the built libraries.
 FORGE=$T/forge
