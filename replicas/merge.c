@@ -256,6 +256,45 @@ static int writer_saw(struct ctx *x, uint64_t hlc, uint16_t org)
 	return saw;
 }
 
+/* An incoming write that wins, by an origin that had seen the current
+ * value, settles the open conflicts of that field whose losing value its
+ * origin had seen too: someone decided, knowing both. */
+static int supersede(struct ctx *x, const struct table_desc *t,
+		     const char *id, const char *col)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	char how[160];
+	int r = 0;
+
+	if (store_prepare(x->s, &st, "SELECT id, loser_origin, loser_hlc FROM"
+			  " conflicts WHERE tbl=?1 AND rec=?2 AND col=?3 AND"
+			  " resolved=0"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
+	snprintf(how, sizeof(how), "settled by a later change from %s (%s)",
+		 x->cs->origin, x->cs->operator_name);
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+		uint16_t lorg;
+		const char *lo = (const char *)sqlite3_column_text(st, 1);
+
+		if (!lo || store_origin_idx(x->s, lo, &lorg) ||
+		    !origin_saw(x, (uint64_t)sqlite3_column_int64(st, 2), lorg))
+			continue;
+		if ((r = store_prepare(x->s, &up, "UPDATE conflicts SET"
+				       " resolved=1, resolution=?2 WHERE id=?1")))
+			break;
+		sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_text(up, 2, how, -1, SQLITE_STATIC);
+		if (sqlite3_step(up) != SQLITE_DONE)
+			r = store_db_err(x->s, "cannot settle a conflict");
+		sqlite3_finalize(up);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int same_value(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -315,6 +354,8 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 		}
 		if (cmp < 0)
 			continue;
+		if (clk.hlc[ci] && (r = supersede(x, t, c->id, f->name)))
+			goto out;
 		if (!same_value(in, vals[ci]) || ci == 0) {
 			free(vals[ci]);
 			vals[ci] = in ? strdup(in) : NULL;

@@ -538,6 +538,17 @@ int store_conflict_resolve(struct store *s, long long id, const char *choice)
 		goto out;
 	}
 	if (strcmp(choice, "winner") == 0) {
+		struct record *cur = NULL;
+
+		/* written again with a new stamp, so that every replica learns
+		 * the conflict was settled */
+		if ((r = store_get(s, t, c.record, 1, &cur)))
+			goto out;
+		vals[ci] = cur->vals[ci] ? cur->vals[ci] : "";
+		r = cur->deleted ? 0 : store_update_cols(s, t, c.record, vals, 1);
+		record_free(cur);
+		if (r)
+			goto out;
 		snprintf(how, sizeof(how), "kept the current value");
 	} else {
 		vals[ci] = strcmp(choice, "loser") == 0 ?

@@ -1243,6 +1243,12 @@ out:
 int store_update(struct store *s, const struct table_desc *t, const char *id,
 		 const char *const *vals)
 {
+	return store_update_cols(s, t, id, vals, 0);
+}
+
+int store_update_cols(struct store *s, const struct table_desc *t,
+		      const char *id, const char *const *vals, int force)
+{
 	char *cur[SCHEMA_MAX_COLUMNS] = { 0 }, *cv[SCHEMA_MAX_COLUMNS] = { 0 };
 	int given[SCHEMA_MAX_COLUMNS] = { 0 }, changed[SCHEMA_MAX_COLUMNS] = { 0 };
 	char rid[STORE_ID_LEN + 1];
@@ -1268,7 +1274,7 @@ int store_update(struct store *s, const struct table_desc *t, const char *id,
 				    t->cols[i].label_vi);
 			goto out;
 		}
-		if ((a && b && strcmp(a, b) == 0) || (!a && !b))
+		if (((a && b && strcmp(a, b) == 0) || (!a && !b)) && !force)
 			continue;
 		if (t->cols[i].flags & COL_IMMUTABLE) {
 			r = err_set(ERR_INVALID, "field '%s' cannot be changed "

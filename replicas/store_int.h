@@ -120,6 +120,11 @@ int store_resolve_id(struct store *s, const struct table_desc *t,
 		     const char *id, int include_deleted,
 		     char out[STORE_ID_LEN + 1]);
 
+/* store_update, and with force, writes the given columns even where the
+ * value is unchanged (a new stamp that says "seen and kept"). */
+int store_update_cols(struct store *s, const struct table_desc *t,
+		      const char *id, const char *const *vals, int force);
+
 /* merge.c */
 int conflict_record(struct store *s, const struct table_desc *t,
 		    const char *id, const char *col, const char *wval,

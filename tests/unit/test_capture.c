@@ -380,8 +380,10 @@ static int resolve_one(void *ctx, const struct conflict *c)
 		choice = "winner"; /* deleted since: nothing to write back */
 	CHECK(store_conflict_resolve(f->ward->store, c->id, choice) == 0,
 	      "resolve conflict %lld", c->id);
-	if (cur && strcmp(choice, "loser") == 0 &&
-	    !same(c->loser_value, cur->vals[ci]))
+	/* keeping the current value writes it again (so every replica learns
+	 * the conflict is settled); taking the other writes it if it differs */
+	if (cur && (strcmp(choice, "winner") == 0 ||
+		    !same(c->loser_value, cur->vals[ci])))
 		f->txn_changes[scope_idx(cur->vals[0])]++;
 	record_free(cur);
 	f->resolved++;

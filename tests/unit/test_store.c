@@ -167,6 +167,20 @@ static void test_store_concurrent_conflict(void **state)
 	assert_int_equal(store_conflict_count(f->ward->store, &c2), 0);
 	assert_int_equal(c1, 1);
 	assert_int_equal(c2, 1);
+
+	/* the district settles it: the ward's copy of the conflict closes
+	 * when the settling change arrives */
+	assert_int_equal(store_begin(f->hub->store, "hub officer", NULL), 0);
+	assert_int_equal(store_conflict_resolve(f->hub->store, 1, "winner"), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	assert_int_equal(store_conflict_count(f->hub->store, &c1), 0);
+	assert_int_equal(c1, 0);
+	assert_true(tn_sync(f->hub, f->ward, NULL) >= 1);
+	assert_int_equal(store_conflict_count(f->ward->store, &c2), 0);
+	assert_int_equal(c2, 0);
+	assert_int_equal(store_digest(f->ward->store, NULL, d1), 0);
+	assert_int_equal(store_digest(f->hub->store, NULL, d2), 0);
+	assert_memory_equal(d1, d2, 32);
 }
 
 /* A replica made by schema version 1 (no person.email) is migrated when
