@@ -181,8 +181,11 @@ int clk_encode(const struct clk *c, int nslots, unsigned char *out)
 	for (int i = 0; i < nslots; i++) {
 		int n = 0;
 
-		if (!c->hlc[i])
+		if (!c->hlc[i] || (best >= 0 && c->hlc[i] == c->hlc[best] &&
+				   c->org[i] == c->org[best]))
 			continue;
+		if (bestn >= nslots - i)
+			break; /* no later stamp can be more common */
 		for (int j = i; j < nslots; j++)
 			n += c->hlc[j] == c->hlc[i] && c->org[j] == c->org[i];
 		if (n > bestn) {
