@@ -68,11 +68,40 @@ struct ctx {
 	int nseen;
 };
 
+/* How far ahead of this node's clock a peer's stamp may be.  A stamp far
+ * in the future would win every edit until then and drag every clock along
+ * (a wrong laptop clock, or an attack): refused, naming the stamp. */
+#define MAX_CLOCK_AHEAD_MS (24u * 3600u * 1000u)
+
+static int check_stamp(const struct changeset *cs, uint64_t hlc, size_t change)
+{
+	uint64_t limit = hlc_wall_ms() + MAX_CLOCK_AHEAD_MS;
+	char when[48];
+
+	if (hlc && HLC_MS(hlc) <= limit)
+		return 0;
+	hlc_format(hlc, when, sizeof(when));
+	if (!hlc)
+		return err_set(ERR_INVALID, "change-set %s/%s/%llu: change %zu has "
+			       "no clock stamp", cs->origin, cs->scope,
+			       (unsigned long long)cs->seq, change);
+	return err_set(ERR_INVALID, "change-set %s/%s/%llu is stamped %s, more "
+		       "than a day ahead of this node's clock: check the clock "
+		       "of node '%s'", cs->origin, cs->scope,
+		       (unsigned long long)cs->seq, when, cs->origin);
+}
+
+static const struct column_desc id_col = {
+	"id", COL_REF, 0, "id", "id", NULL, NULL, 0, 0, 0, NULL,
+};
+
 static int check_values(struct store *s, const struct changeset *cs)
 {
 	char buf[8192];
 	int r;
 
+	if ((r = check_stamp(cs, cs->sealed_hlc, 0)))
+		return r;
 	for (size_t i = 0; i < cs->nchanges; i++) {
 		const struct cs_change *c = &cs->changes[i];
 		const struct table_desc *t = schema_table_find(c->table);
@@ -80,12 +109,13 @@ static int check_values(struct store *s, const struct changeset *cs)
 		if (!t || strcmp(t->name, c->table) != 0)
 			return err_set(ERR_INVALID, "change %zu: unknown table '%s'",
 				       i + 1, c->table);
-		if (strlen(c->id) != STORE_ID_LEN)
+		if (validate_value(&id_col, c->id, buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, c->id) != 0)
 			return err_set(ERR_INVALID,
-				       "change %zu: record id '%.40s' is not a UUID",
-				       i + 1, c->id);
-		if (!c->hlc)
-			return err_set(ERR_INVALID, "change %zu: no HLC stamp", i + 1);
+				       "change %zu: record id '%.40s' is not a "
+				       "lowercase UUID", i + 1, c->id);
+		if ((r = check_stamp(cs, c->hlc, i + 1)))
+			return r;
 		if ((r = store_may_write(s, cs->origin, cs->scope, t)))
 			return err_wrap(r, "change-set %s/%s/%llu", cs->origin,
 					cs->scope, (unsigned long long)cs->seq);
@@ -102,8 +132,15 @@ static int check_values(struct store *s, const struct changeset *cs)
 					       "change %zu: record of scope '%s' in a "
 					       "change-set of scope '%s'", i + 1,
 					       f->value, cs->scope);
-			if (!f->value)
+			if (!f->value) {
+				if (t->cols[ci].flags & (COL_REQUIRED | COL_IMMUTABLE))
+					return err_set(ERR_INVALID,
+						       "change %zu (%s %s): field '%s' "
+						       "is required and cannot be "
+						       "cleared", i + 1, c->table,
+						       c->id, f->name);
 				continue;
+			}
 			r = validate_value(&t->cols[ci], f->value, buf, sizeof(buf));
 			if (r < 0)
 				return err_wrap(r, "change %zu (%s %s)", i + 1,

@@ -47,7 +47,7 @@ void keys_pk_to_text(const unsigned char pk[32], char *out, size_t outsz)
 }
 
 static int from_b64(const char *text, unsigned char *out, size_t want,
-		    const char *what)
+		    const char *what, int secret)
 {
 	size_t n = 0;
 	const char *end = NULL;
@@ -61,13 +61,16 @@ static int from_b64(const char *text, unsigned char *out, size_t want,
 			      &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
 	    n == want && (!end || !*end))
 		return 0;
+	if (secret) /* never echo any of a secret key */
+		return err_set(ERR_INVALID, "%s is not a base64 key of %zu bytes",
+			       what, want);
 	return err_set(ERR_INVALID, "%s: '%.60s' is not a base64 key of %zu bytes",
 		       what, text, want);
 }
 
 int keys_pk_from_text(const char *text, const char *what, unsigned char pk[32])
 {
-	return from_b64(text, pk, 32, what);
+	return from_b64(text, pk, 32, what, 0);
 }
 
 static int write_file(const char *path, const char *text, mode_t mode)
@@ -153,18 +156,20 @@ static int key_handler(void *user, const char *section, const char *name,
 	if (kr->r)
 		return 0;
 	if (strcmp(section, "keys") == 0 && strcmp(name, "sign_secret") == 0) {
-		kr->r = from_b64(value, kr->k->sign_sk, 64, "node.key sign_secret");
+		kr->r = from_b64(value, kr->k->sign_sk, 64, "node.key sign_secret", 1);
 		kr->have_sign = 1;
 	} else if (strcmp(section, "keys") == 0 &&
 		   strcmp(name, "transport_secret") == 0) {
-		kr->r = from_b64(value, kr->k->box_sk, 32, "node.key transport_secret");
+		kr->r = from_b64(value, kr->k->box_sk, 32, "node.key transport_secret",
+				 1);
 		kr->have_box = 1;
 	} else if (strcmp(section, "node") == 0 && strcmp(name, "sign_key") == 0) {
-		kr->r = from_b64(value, kr->k->sign_pk, 32, "node.pub sign_key");
+		kr->r = from_b64(value, kr->k->sign_pk, 32, "node.pub sign_key", 0);
 		kr->have_spk = 1;
 	} else if (strcmp(section, "node") == 0 &&
 		   strcmp(name, "transport_key") == 0) {
-		kr->r = from_b64(value, kr->k->box_pk, 32, "node.pub transport_key");
+		kr->r = from_b64(value, kr->k->box_pk, 32, "node.pub transport_key",
+				 0);
 		kr->have_bpk = 1;
 	}
 	return 1;

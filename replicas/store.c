@@ -10,12 +10,16 @@
  */
 #include "replicas/store_int.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "replicas/err.h"
 #include "replicas/fold.h"
@@ -26,6 +30,7 @@
 static const char sync_ddl[] =
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);\n"
 	"CREATE TABLE IF NOT EXISTS nodes (\n"
+	"  id INTEGER PRIMARY KEY, /* stamps name origins by it: stable */\n"
 	"  code TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,\n"
 	"  parent TEXT NOT NULL DEFAULT '', role INTEGER NOT NULL,\n"
 	"  sign_pk BLOB NOT NULL, box_pk BLOB,\n"
@@ -118,12 +123,31 @@ static int meta_set(struct store *s, const char *key, const char *value)
 	return r;
 }
 
+/* Saves the clock; never lowers what another process saved. */
 int store_save_hlc(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (store_prepare(s, &st, "INSERT INTO meta(key, value) VALUES('hlc', ?1)"
+			  " ON CONFLICT(key) DO UPDATE SET value ="
+			  " max(CAST(value AS INTEGER), excluded.value)"))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hlc.last);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_db_err(s, "cannot save the clock");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Catches up with the clock another process (the daemon, the CLI) saved
+ * since this store was opened: called inside a write transaction. */
+static void hlc_reload(struct store *s)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->hlc.last);
-	return meta_set(s, "hlc", buf);
+	if (meta_get(s, "hlc", buf, sizeof(buf)) == 0)
+		hlc_observe(&s->hlc, strtoull(buf, NULL, 10));
 }
 
 /* ---- column stamps ---------------------------------------------------- */
@@ -503,6 +527,15 @@ int store_create(const char *path, const char *code, const char *parent,
 
 	if (stat(path, &sb) == 0)
 		return err_set(ERR_EXISTS, "a replica already exists at '%s'", path);
+	/* private from the start: SQLite gives -wal and -shm the same mode */
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+		if (fd < 0)
+			return err_set(ERR_IO, "cannot create '%s': %s", path,
+				       strerror(errno));
+		close(fd);
+	}
 	if ((r = open_db(s, path, 1)))
 		goto out;
 	if ((r = store_exec(s, "BEGIN")) || (r = create_tables(s)))
@@ -622,7 +655,9 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->in_txn || s->in_batch)
+	if (s->in_txn)
+		store_rollback(s);
+	else if (s->in_batch)
 		store_exec(s, "ROLLBACK");
 	pending_clear(s);
 	for (int i = 0; i < MAX_TABLES; i++) {
@@ -843,6 +878,7 @@ int store_begin(struct store *s, const char *operator_name, const char *reason)
 	if (store_exec(s, "BEGIN IMMEDIATE"))
 		return ERR_DB;
 	s->right_table = NULL; /* another process may have changed a node */
+	hlc_reload(s);
 	free(s->operator_name);
 	free(s->reason);
 	s->operator_name = strdup(operator_name);
@@ -851,10 +887,13 @@ int store_begin(struct store *s, const char *operator_name, const char *reason)
 	return 0;
 }
 
+static int seal_finish(struct store *s, int store);
+
 void store_rollback(struct store *s)
 {
 	if (!s->in_txn)
 		return;
+	seal_finish(s, 0);
 	store_exec(s, "ROLLBACK");
 	pending_clear(s);
 	s->in_txn = 0;
@@ -936,13 +975,22 @@ static int knowledge_load(struct store *s, const char *scope,
 	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (cnt == cap) {
+			struct cs_knowledge *nv;
+			char **nn;
+
 			cap = cap ? cap * 2 : 8;
-			v = realloc(v, cap * sizeof(*v));
-			nm = realloc(nm, cap * sizeof(*nm));
-			if (!v || !nm)
-				abort(); /* tiny; see store.h on memory */
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv)
+				v = nv;
+			nn = nv ? realloc(nm, cap * sizeof(*nm)) : NULL;
+			if (nn)
+				nm = nn;
+			if (!nv || !nn)
+				goto nomem;
 		}
 		nm[cnt] = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!nm[cnt])
+			goto nomem;
 		v[cnt].origin = nm[cnt];
 		v[cnt].seq = (uint64_t)sqlite3_column_int64(st, 1);
 		cnt++;
@@ -952,68 +1000,160 @@ static int knowledge_load(struct store *s, const char *scope,
 	*n = cnt;
 	*names = nm;
 	return 0;
+nomem:
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < cnt; i++)
+		free(nm[i]);
+	free(nm);
+	free(v);
+	return err_set(ERR_NOMEM, "out of memory");
 }
 
-/* Seals the pending changes of one scope into one change-set. */
-static int seal_scope(struct store *s, struct pscope *ps)
+/*
+ * Sealing.  A full list of changes is sealed (protobuf, SHA-256, Ed25519)
+ * on a worker thread while the officer's import goes on writing rows; the
+ * sealed bytes are stored by this thread, before the next list of the
+ * transaction is sealed, since that one names its digest (the chain) and
+ * its sequence in the knowledge vector.  At most one seal is in flight.
+ */
+struct seal_job {
+	pthread_t th;
+	struct changeset cs;
+	struct cs_change *ch;
+	struct cs_knowledge *kn;
+	char **names;
+	size_t nk;
+	struct pchange *v;     /* the changes; values freed with the job */
+	size_t n;
+	char scope[STORE_CODE_MAX];
+	char *operator_name, *reason;
+	const unsigned char *sk;
+	uint64_t max_hlc;
+	unsigned char *bytes;
+	size_t len;
+	int rc;
+	char msg[512];
+};
+
+static void job_free(struct seal_job *j)
 {
-	struct changeset cs = { 0 };
-	struct cs_change *ch = NULL;
-	struct cs_knowledge *kn = NULL;
-	struct changeset *dec = NULL;
-	char **names = NULL;
-	unsigned char *bytes = NULL;
-	size_t len = 0, nk = 0;
-	uint64_t max_hlc = 0;
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nk; i++)
+		free(j->names[i]);
+	free(j->names);
+	free(j->kn);
+	free(j->ch);
+	free(j->bytes);
+	for (size_t i = 0; i < j->n; i++)
+		for (int k = 0; k < j->v[i].nf; k++)
+			free((char *)j->v[i].f[k].value);
+	free(j->v);
+	free(j->operator_name);
+	free(j->reason);
+	free(j);
+}
+
+static void *seal_main(void *arg)
+{
+	struct seal_job *j = arg;
+
+	j->rc = changeset_seal(&j->cs, j->sk, &j->bytes, &j->len, j->cs.digest);
+	if (j->rc) /* the message is this thread's: carry it over */
+		snprintf(j->msg, sizeof(j->msg), "%s", err_msg());
+	return NULL;
+}
+
+/* Waits for the change-set in flight, if any, and stores it (or, with
+ * store 0, throws it away: the transaction is being rolled back). */
+static int seal_finish(struct store *s, int store)
+{
+	struct seal_job *j = s->inflight;
+	int r = 0;
+
+	if (!j)
+		return 0;
+	s->inflight = NULL;
+	pthread_join(j->th, NULL);
+	if (store)
+		r = j->rc ? err_set(j->rc, "%s", j->msg) :
+			    changeset_store(s, &j->cs, j->bytes, j->len, j->max_hlc);
+	job_free(j);
+	return r;
+}
+
+/* Takes the pending changes of one scope into a new job. */
+static int job_new(struct store *s, struct pscope *ps, struct seal_job **out)
+{
+	struct seal_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return err_set(ERR_NOMEM, "out of memory");
+	j->v = ps->v;          /* transferred */
+	j->n = ps->n;
+	ps->v = NULL;
+	ps->n = ps->cap = 0;
+	snprintf(j->scope, sizeof(j->scope), "%s", ps->scope);
+	j->operator_name = strdup(s->operator_name);
+	j->reason = s->reason ? strdup(s->reason) : NULL;
+	j->ch = calloc(j->n, sizeof(*j->ch));
+	if (!j->operator_name || (s->reason && !j->reason) || !j->ch) {
+		job_free(j);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	if ((r = stream_head(s, s->code, j->scope, &j->cs.seq,
+			     j->cs.prev_digest)) ||
+	    (r = knowledge_load(s, j->scope, &j->kn, &j->nk, &j->names))) {
+		job_free(j);
+		return r;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		j->ch[i].table = j->v[i].t->name;
+		j->ch[i].id = j->v[i].id;
+		j->ch[i].hlc = j->v[i].hlc;
+		j->ch[i].deleted = j->v[i].deleted;
+		j->ch[i].nfields = (size_t)j->v[i].nf;
+		j->ch[i].fields = j->v[i].f;
+		if (j->v[i].hlc > j->max_hlc)
+			j->max_hlc = j->v[i].hlc;
+	}
+	j->cs.seq++;
+	j->cs.origin = s->code;
+	j->cs.scope = j->scope;
+	j->cs.knowledge = j->kn;
+	j->cs.nknowledge = j->nk;
+	j->cs.operator_name = j->operator_name;
+	j->cs.reason = j->reason;
+	j->cs.schema_version = SCHEMA_VERSION;
+	j->cs.sealed_hlc = hlc_tick(&s->hlc, hlc_wall_ms());
+	j->cs.changes = j->ch;
+	j->cs.nchanges = j->n;
+	j->sk = s->sk;
+	*out = j;
+	return 0;
+}
+
+/* Seals the pending changes of one scope into one change-set: on the
+ * worker thread when background, else here and now. */
+static int seal_scope(struct store *s, struct pscope *ps, int background)
+{
+	struct seal_job *j = NULL;
 	int r;
 
 	if (!ps->n)
 		return 0;
-	if ((r = stream_head(s, s->code, ps->scope, &cs.seq, cs.prev_digest)))
+	/* the previous one must be stored first: this one chains to it */
+	if ((r = seal_finish(s, 1)) || (r = job_new(s, ps, &j)))
 		return r;
-	cs.seq++;
-	if ((r = knowledge_load(s, ps->scope, &kn, &nk, &names)))
-		return r;
-	ch = calloc(ps->n, sizeof(*ch));
-	if (!ch) {
-		r = err_set(ERR_NOMEM, "out of memory");
-		goto out;
+	if (background && pthread_create(&j->th, NULL, seal_main, j) == 0) {
+		s->inflight = j;
+		return 0;
 	}
-	for (size_t i = 0; i < ps->n; i++) {
-		ch[i].table = ps->v[i].t->name;
-		ch[i].id = ps->v[i].id;
-		ch[i].hlc = ps->v[i].hlc;
-		ch[i].deleted = ps->v[i].deleted;
-		ch[i].nfields = (size_t)ps->v[i].nf;
-		ch[i].fields = ps->v[i].f;
-		if (ps->v[i].hlc > max_hlc)
-			max_hlc = ps->v[i].hlc;
-	}
-	cs.origin = s->code;
-	cs.scope = ps->scope;
-	cs.knowledge = kn;
-	cs.nknowledge = nk;
-	cs.operator_name = s->operator_name;
-	cs.reason = s->reason;
-	cs.schema_version = SCHEMA_VERSION;
-	cs.sealed_hlc = hlc_tick(&s->hlc, hlc_wall_ms());
-	cs.changes = ch;
-	cs.nchanges = ps->n;
-	if ((r = changeset_seal(&cs, s->sk, &bytes, &len, cs.digest)))
-		goto out;
-	r = changeset_store(s, &cs, bytes, len, max_hlc);
-out:
-	changeset_free(dec);
-	for (size_t i = 0; i < nk; i++)
-		free(names[i]);
-	free(names);
-	free(kn);
-	free(ch);
-	free(bytes);
-	for (size_t i = 0; i < ps->n; i++)
-		for (int k = 0; k < ps->v[i].nf; k++)
-			free((char *)ps->v[i].f[k].value);
-	ps->n = 0;
+	seal_main(j);
+	r = j->rc ? err_set(j->rc, "%s", j->msg) :
+		    changeset_store(s, &j->cs, j->bytes, j->len, j->max_hlc);
+	job_free(j);
 	return r;
 }
 
@@ -1024,7 +1164,9 @@ int store_commit(struct store *s)
 	if (!s->in_txn)
 		return err_set(ERR_INTERNAL, "no transaction is open");
 	for (size_t i = 0; i < s->npend && !r; i++)
-		r = seal_scope(s, &s->pend[i]);
+		r = seal_scope(s, &s->pend[i], 0);
+	if (!r)
+		r = seal_finish(s, 1);
 	if (!r)
 		r = store_save_hlc(s);
 	if (!r)
@@ -1068,7 +1210,7 @@ static int capture(struct store *s, const char *scope, struct pchange *pc)
 	}
 	ps->v[ps->n++] = *pc;
 	if (ps->n >= STORE_MAX_CHANGES)
-		return seal_scope(s, ps);
+		return seal_scope(s, ps, 1);
 	return 0;
 }
 

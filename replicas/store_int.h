@@ -70,6 +70,7 @@ struct store {
 	struct tstmts ts[MAX_TABLES];
 	struct pscope *pend;
 	size_t npend;
+	struct seal_job *inflight; /* a change-set being sealed (store.c) */
 	/* the last write right granted: (origin, scope, table); cleared when
 	 * a node changes */
 	char right_origin[STORE_CODE_MAX];

@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "replicas/changeset.h"
 #include "replicas/err.h"
+#include "replicas/hlc.h"
 #include "replicas/node.h"
 #include "tests/lib/testnode.h"
 
@@ -223,6 +226,105 @@ static void test_store_migrates_v1(void **state)
 	record_free(r);
 }
 
+/* Seals one change from the ward with the ward's key, as a faulty or
+ * hostile ward could, and applies it on the hub. */
+static int forge_to(struct node *from, struct node *to, const char *id,
+		    uint64_t hlc, const struct cs_field *fields, size_t nf)
+{
+	struct cs_change ch = { "partner", id, hlc, 0, nf, fields };
+	struct changeset cs = { 0 };
+	struct apply_result res;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	int r;
+
+	cs.origin = store_node_code(from->store);
+	cs.scope = "binh-tan";
+	cs.seq = 1;
+	cs.operator_name = "forger";
+	cs.schema_version = SCHEMA_VERSION;
+	cs.sealed_hlc = hlc_wall_ms() << 16;
+	cs.changes = &ch;
+	cs.nchanges = 1;
+	assert_int_equal(changeset_seal(&cs, from->keys.sign_sk, &bytes, &len,
+					cs.digest), 0);
+	r = store_apply(to->store, bytes, len, &res);
+	free(bytes);
+	return r;
+}
+
+static int forge_apply(struct fx *f, const char *id, uint64_t hlc,
+		       const struct cs_field *fields, size_t nf)
+{
+	return forge_to(f->ward, f->hub, id, hlc, fields, nf);
+}
+
+/* What a peer sends is checked like what an officer types: stamps far in
+ * the future, cleared required fields and malformed ids are refused, and
+ * nothing of the change-set is stored. */
+static void test_store_apply_refuses_bad_peer_input(void **state)
+{
+	struct fx *f = *state;
+	const char *good = "01a21835-9fdd-7135-93cb-81bd6c2d47c4";
+	struct cs_field ok[] = { { "ward", "binh-tan" }, { "name", "Ngân hàng" },
+				 { "kind", "bank" } };
+	struct cs_field cleared[] = { { "ward", "binh-tan" }, { "name", NULL },
+				      { "kind", "bank" } };
+	uint64_t now = hlc_wall_ms() << 16, ahead = (hlc_wall_ms() + 3 * 86400000ull) << 16;
+	struct stream_head *h = NULL;
+	size_t nh = 0;
+
+	assert_int_equal(forge_apply(f, good, ahead, ok, 3), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "ahead"));
+	assert_int_equal(forge_apply(f, good, UINT64_MAX, ok, 3), ERR_INVALID);
+	assert_int_equal(forge_apply(f, good, now, cleared, 3), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "'name'"));
+	assert_int_equal(forge_apply(f, "../../../../etc/passwd-xxxxxxxxxxxxx", now,
+				     ok, 3), ERR_INVALID);
+	assert_int_equal(forge_apply(f, "01A21835-9FDD-7135-93CB-81BD6C2D47C4", now,
+				     ok, 3), ERR_INVALID);
+	assert_int_equal(store_streams(f->hub->store, NULL, &h, &nh), 0);
+	assert_int_equal(nh, 0);
+	free(h);
+	assert_int_equal(forge_apply(f, good, now, ok, 3), 0);
+}
+
+/* Two processes on one replica: one never stamps below what the other
+ * has saved, and the file is private. */
+static void test_store_clock_shared_between_processes(void **state)
+{
+	struct fx *f = *state;
+	struct node *other = NULL;
+	struct record *a = NULL, *b = NULL;
+	char id1[40], id2[40], path[4200];
+	struct stat sb;
+
+	struct cs_field ok[] = { { "ward", "binh-tan" }, { "name", "Ngân hàng" },
+				 { "kind", "bank" } };
+	uint64_t hour_ahead = (hlc_wall_ms() + 3600000ull) << 16;
+
+	assert_int_equal(node_open(&other, f->ward_dir), 0);
+	/* the first process's clock is pushed an hour ahead by a peer's
+	 * stamp, and it writes */
+	assert_int_equal(forge_to(f->hub, f->ward,
+				  "01a21835-9fdd-7135-93cb-81bd6c2d47c4",
+				  hour_ahead, ok, 3), 0);
+	add_person(f->ward->store, "an-lac", "Đặng Văn Lâm", id1);
+	/* the second, opened before, must stamp after that */
+	add_person(other->store, "an-lac", "Hồ Thị Nga", id2);
+	assert_int_equal(store_get(f->ward->store, schema_table_find("person"),
+				   id1, 0, &a), 0);
+	assert_int_equal(store_get(other->store, schema_table_find("person"),
+				   id2, 0, &b), 0);
+	assert_true(b->stamps[1] > a->stamps[1]);
+	record_free(a);
+	record_free(b);
+	node_close(other);
+	snprintf(path, sizeof(path), "%s/replica.db", f->ward_dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +334,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_apply_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_concurrent_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_migrates_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_apply_refuses_bad_peer_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_clock_shared_between_processes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
