@@ -17,7 +17,7 @@ else
 endif
 
 CC       ?= cc
-PKGS     := sqlite3 libzmq libprotobuf-c libgit2 libsodium jansson inih
+PKGS     := sqlite3 libzmq libprotobuf-c libgit2 libsodium jansson inih zlib libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 

@@ -5,7 +5,9 @@
  * trailer of the branch head, groups them into runs of one stream, and for
  * each run writes the signed bytes and the resulting state of the records
  * the run touched with git_tree_create_updated() (no index: a commit costs
- * the paths it touches), then a commit signed in SSHSIG format.  The branch
+ * the paths it touches; records fan out by their id's end, archive.h), then
+ * a commit signed in SSHSIG format.  A big update reads its records in one
+ * pass over the table and writes its objects as one pack of its own.  The branch
  * moves once, by compare-and-swap from the head it started from; a lost
  * race (another process archived meanwhile) starts over.
  *
@@ -22,14 +24,17 @@
 #include "replicas/archive.h"
 
 #include <git2.h>
-#include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "replicas/changeset.h"
 #include "replicas/err.h"
@@ -43,10 +48,13 @@
 #define POSITION_TRAILER "Archive-Position"
 #define MAX_ATTEMPTS 3
 /* From this many changes on, objects are gathered in memory and written as
- * one pack: creating tens of thousands of loose object files costs far more
- * than the rest of the archive.  Smaller updates stay loose (no pile of
- * tiny packs). */
+ * one pack (see "objects of a big update"): creating tens of thousands of
+ * loose object files costs far more than the rest of the archive.  Smaller
+ * updates stay loose (no pile of tiny packs). */
 #define PACK_THRESHOLD 200
+/* From this many records of one table on (and a quarter of the table or
+ * more), they are read in one pass over the table. */
+#define SWEEP_MIN 1000
 
 struct item {
 	struct changeset_info ci;
@@ -65,6 +73,7 @@ struct touch {
 	size_t run;
 	int iter;
 	int absent;        /* evicted from the live tables: file left as is */
+	int read;          /* blob (or absent) set */
 	git_oid blob;
 };
 
@@ -75,8 +84,8 @@ struct run {
 struct update {
 	struct node *n;
 	git_repository *repo;
-	git_odb *odb;          /* with mempack in front, in pack mode */
-	git_odb_backend *mempack;
+	git_odb *odb;          /* with the batch in front, in a big update */
+	struct batch *batch;   /* owned by odb */
 	struct item *items;
 	size_t nitems, capitems;
 	struct touch *touches;
@@ -135,14 +144,18 @@ int archive_changeset_path(char *buf, size_t sz, const char *origin,
 int archive_record_path(char *buf, size_t sz, const char *table,
 			const char *scope, const char *id)
 {
+	size_t n = strlen(id);
+	const char *bucket = id + (n > ARCHIVE_FANOUT ? n - ARCHIVE_FANOUT : 0);
 	int k;
 
 	if (!safe_component(table) || !safe_component(scope) ||
-	    !safe_component(id))
+	    !safe_component(id) || n <= ARCHIVE_FANOUT ||
+	    !safe_component(bucket))
 		return err_set(ERR_INVALID,
 			       "'%s/%s/%s' is not a safe archive path", table,
 			       scope, id);
-	k = snprintf(buf, sz, "records/%s/%s/%s.json", table, scope, id);
+	k = snprintf(buf, sz, "records/%s/%s/%s/%s.json", table, scope,
+		     bucket, id);
 	if (k < 0 || (size_t)k >= sz)
 		return err_set(ERR_INVALID, "archive path too long");
 	return 0;
@@ -299,6 +312,445 @@ done:
 	return rc;
 }
 
+/* ---- objects of a big update: one pack ---------------------------------
+ *
+ * A big update (PACK_THRESHOLD changes or more) keeps the objects it makes
+ * in memory, in a small object-database backend put in front of the
+ * repository's, and writes them at the end as one pack, in git's format
+ * (version 2): "PACK", the version, the object count; per object a
+ * type-and-size header and its bytes deflated by zlib; then the SHA-1 of
+ * all that.  Every object is whole (no deltas) and deflated at zlib's
+ * fastest level: the archive is written far more often than read, and
+ * `git gc` recompresses it when disk space matters.  The stream goes to
+ * git_odb_write_pack(), whose indexer inflates and hashes each object
+ * again, checks the trailer, and writes the pack and its index itself, so
+ * a pack we got wrong is refused here rather than found by an auditor.
+ * So one commit of 100,000 records costs one pack, not 100,000 loose
+ * files, nor the packbuilder's delta search; and the pack holds only this
+ * update's objects.
+ *
+ * Deflating is most of the pack's cost, so a second thread does it while
+ * the update goes on reading records and building trees: the batch hands
+ * it each object as it is added, and it appends the object's pack entry to
+ * the pack body.  The thread touches only that body, its zlib stream and
+ * the objects (under the lock, which also guards b->objs and b->n against
+ * growing); libgit2 and err_set() stay on the calling thread.
+ */
+
+struct obj {
+	git_oid oid;
+	git_object_t type;
+	size_t len;
+	unsigned char *data;
+};
+
+/* The pack body (entries of objects [0, next)), made by the deflater. */
+struct body {
+	pthread_t thread;
+	int running;          /* thread started, not joined */
+	int closing;          /* 1: no more objects, finish; 2: stop now */
+	int zrc;              /* Z_OK, or the zlib code that stopped it */
+	size_t next;
+	z_stream z;
+	int z_ready;
+	unsigned char *out;
+	size_t n, cap;
+};
+
+struct batch {
+	git_odb_backend parent; /* first: libgit2 sees only this */
+	pthread_mutex_t lock;   /* objs and n, against the deflater */
+	pthread_cond_t more;
+	struct obj *objs;
+	size_t n, cap;
+	size_t *slot;           /* open addressing: object index + 1 */
+	size_t nslot;           /* a power of two */
+	struct body body;
+};
+
+/* Appends o's pack entry (type-and-size header, deflated bytes) to the
+ * body; Z_OK or a zlib code (Z_MEM_ERROR when out of memory). */
+static int body_object(struct body *y, const struct obj *o)
+{
+	size_t need, cap, size = o->len;
+	unsigned char *p;
+	int zr;
+
+	if (o->len > UINT_MAX)
+		return Z_BUF_ERROR; /* no such record or change-set */
+	zr = deflateReset(&y->z);
+	if (zr != Z_OK)
+		return zr;
+	need = 16 + deflateBound(&y->z, (uLong)o->len);
+	if (y->cap - y->n < need) {
+		cap = y->cap ? y->cap : 1u << 20;
+		while (cap - y->n < need)
+			cap *= 2;
+		p = realloc(y->out, cap);
+		if (p == NULL)
+			return Z_MEM_ERROR;
+		y->out = p;
+		y->cap = cap;
+	}
+	p = y->out + y->n;
+	*p = (unsigned char)((o->type << 4) | (size & 0x0f));
+	for (size >>= 4; size > 0; size >>= 7) {
+		*p++ |= 0x80;
+		*p = (unsigned char)(size & 0x7f);
+	}
+	y->n = (size_t)(++p - y->out);
+	y->z.next_in = o->data;
+	y->z.avail_in = (uInt)o->len;
+	y->z.next_out = p;
+	y->z.avail_out = (uInt)(y->cap - y->n < UINT_MAX ? y->cap - y->n
+							  : UINT_MAX);
+	zr = deflate(&y->z, Z_FINISH); /* room for all: deflateBound */
+	y->n = (size_t)(y->z.next_out - y->out);
+	return zr == Z_STREAM_END ? Z_OK : zr == Z_OK ? Z_BUF_ERROR : zr;
+}
+
+/* The deflater: entries for the objects as they come, until closing and
+ * all done, or a failure (kept in zrc). */
+static void *body_main(void *arg)
+{
+	struct batch *b = arg;
+	struct body *y = &b->body;
+	struct obj o;
+	int zr;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (y->next == b->n && !y->closing)
+			pthread_cond_wait(&b->more, &b->lock);
+		if (y->next == b->n || y->closing == 2)
+			break;
+		o = b->objs[y->next]; /* o.data stays put; objs may move */
+		pthread_mutex_unlock(&b->lock);
+		zr = body_object(y, &o);
+		pthread_mutex_lock(&b->lock);
+		if (zr != Z_OK) {
+			y->zrc = zr;
+			break;
+		}
+		y->next++;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Lets the deflater finish (or, if it never started, does its work
+ * here); y->zrc tells how it went.  With abandon, it stops at once (the
+ * update failed: its pack will not be written). */
+static void body_close(struct batch *b, int abandon)
+{
+	struct body *y = &b->body;
+
+	pthread_mutex_lock(&b->lock);
+	y->closing = abandon ? 2 : 1;
+	pthread_cond_signal(&b->more);
+	pthread_mutex_unlock(&b->lock);
+	if (y->running) {
+		pthread_join(y->thread, NULL);
+		y->running = 0;
+	} else if (y->z_ready && !abandon) {
+		body_main(b);
+	}
+}
+
+static size_t oid_hash(const git_oid *oid)
+{
+	size_t h;
+
+	memcpy(&h, oid->id, sizeof(h));
+	return h;
+}
+
+static struct obj *batch_find(struct batch *b, const git_oid *oid)
+{
+	size_t i, k;
+
+	if (b->nslot == 0)
+		return NULL;
+	for (i = oid_hash(oid) & (b->nslot - 1);; i = (i + 1) & (b->nslot - 1)) {
+		k = b->slot[i];
+		if (k == 0)
+			return NULL;
+		if (git_oid_equal(&b->objs[k - 1].oid, oid))
+			return &b->objs[k - 1];
+	}
+}
+
+static int batch_grow(struct batch *b)
+{
+	size_t nslot = b->nslot ? b->nslot * 2 : 4096, i, j;
+	size_t *slot = calloc(nslot, sizeof(*slot));
+
+	if (slot == NULL)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		for (j = oid_hash(&b->objs[i].oid) & (nslot - 1); slot[j] != 0;
+		     j = (j + 1) & (nslot - 1))
+			;
+		slot[j] = i + 1;
+	}
+	free(b->slot);
+	b->slot = slot;
+	b->nslot = nslot;
+	return 0;
+}
+
+/* Adds an object (copied) unless it is there already, and hands it to the
+ * deflater. */
+static int batch_add(struct batch *b, const git_oid *oid, const void *data,
+		     size_t len, git_object_t type)
+{
+	struct obj *o, add;
+	size_t cap, i;
+	int rc = 0;
+
+	if (batch_find(b, oid) != NULL)
+		return 0;
+	if ((b->n + 1) * 2 > b->nslot && batch_grow(b) < 0)
+		return -1;
+	add.data = malloc(len ? len : 1);
+	if (add.data == NULL)
+		return -1;
+	memcpy(add.data, data, len);
+	add.oid = *oid;
+	add.type = type;
+	add.len = len;
+	pthread_mutex_lock(&b->lock);
+	if (b->n == b->cap) {
+		cap = b->cap ? b->cap * 2 : 1024;
+		o = realloc(b->objs, cap * sizeof(*o));
+		if (o == NULL) {
+			rc = -1;
+			goto done;
+		}
+		b->objs = o;
+		b->cap = cap;
+	}
+	b->objs[b->n] = add;
+	add.data = NULL; /* transferred */
+	for (i = oid_hash(oid) & (b->nslot - 1); b->slot[i] != 0;
+	     i = (i + 1) & (b->nslot - 1))
+		;
+	b->slot[i] = ++b->n;
+	pthread_cond_signal(&b->more);
+done:
+	pthread_mutex_unlock(&b->lock);
+	free(add.data);
+	return rc;
+}
+
+static int batch_read(void **out, size_t *len, git_object_t *type,
+		      git_odb_backend *be, const git_oid *oid)
+{
+	struct obj *o = batch_find((struct batch *)be, oid);
+
+	if (o == NULL)
+		return GIT_ENOTFOUND;
+	*out = git_odb_backend_data_alloc(be, o->len ? o->len : 1);
+	if (*out == NULL)
+		return -1;
+	memcpy(*out, o->data, o->len);
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int batch_read_header(size_t *len, git_object_t *type,
+			     git_odb_backend *be, const git_oid *oid)
+{
+	struct obj *o = batch_find((struct batch *)be, oid);
+
+	if (o == NULL)
+		return GIT_ENOTFOUND;
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int batch_write(git_odb_backend *be, const git_oid *oid,
+		       const void *data, size_t len, git_object_t type)
+{
+	if (batch_add((struct batch *)be, oid, data, len, type) < 0) {
+		git_error_set_oom();
+		return -1;
+	}
+	return 0;
+}
+
+static int batch_exists(git_odb_backend *be, const git_oid *oid)
+{
+	return batch_find((struct batch *)be, oid) != NULL;
+}
+
+static void batch_free(git_odb_backend *be)
+{
+	struct batch *b = (struct batch *)be;
+	size_t i;
+
+	if (b->body.running) /* an update that failed before its pack */
+		body_close(b, 1);
+	if (b->body.z_ready)
+		deflateEnd(&b->body.z);
+	free(b->body.out);
+	for (i = 0; i < b->n; i++)
+		free(b->objs[i].data);
+	free(b->objs);
+	free(b->slot);
+	pthread_cond_destroy(&b->more);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* Puts a batch backend in front of the repository's object database, and
+ * starts its deflater. */
+static int batch_mode(struct update *u)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	int zr;
+
+	if (b == NULL)
+		return err_set(ERR_NOMEM, "out of memory");
+	if (pthread_mutex_init(&b->lock, NULL) != 0) {
+		free(b);
+		return err_set(ERR_INTERNAL, "archive: cannot make a lock");
+	}
+	if (pthread_cond_init(&b->more, NULL) != 0) {
+		pthread_mutex_destroy(&b->lock);
+		free(b);
+		return err_set(ERR_INTERNAL, "archive: cannot make a lock");
+	}
+	git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION);
+	b->parent.read = batch_read;
+	b->parent.read_header = batch_read_header;
+	b->parent.write = batch_write;
+	b->parent.exists = batch_exists;
+	b->parent.free = batch_free;
+	if (git_repository_odb(&u->odb, u->repo) < 0) {
+		batch_free(&b->parent);
+		return git_fail(ERR_INTERNAL, "cannot open the object database");
+	}
+	if (git_odb_add_backend(u->odb, &b->parent, 1000) < 0) {
+		batch_free(&b->parent); /* not taken by the odb */
+		return git_fail(ERR_INTERNAL, "cannot set up a pack");
+	}
+	u->batch = b; /* owned by the odb from here */
+	zr = deflateInit(&b->body.z, 1);
+	if (zr != Z_OK)
+		return err_set(zr == Z_MEM_ERROR ? ERR_NOMEM : ERR_INTERNAL,
+			       "archive: cannot deflate: %s", zError(zr));
+	b->body.z_ready = 1;
+	/* without a thread, body_close() deflates everything at the end */
+	b->body.running = pthread_create(&b->body.thread, NULL, body_main,
+					 b) == 0;
+	return 0;
+}
+
+/* Writes a blob: into the batch (hashed here; no look-up of the object on
+ * disk, no freshening), or loose in a small update. */
+static int blob_write(struct update *u, git_oid *out, const void *data,
+		      size_t len)
+{
+	if (u->batch == NULL)
+		return git_blob_create_from_buffer(out, u->repo, data, len);
+	if (git_odb_hash(out, data, len, GIT_OBJECT_BLOB) < 0)
+		return -1;
+	if (batch_add(u->batch, out, data, len, GIT_OBJECT_BLOB) < 0) {
+		git_error_set_oom();
+		return -1;
+	}
+	return 0;
+}
+
+/* -- the pack, through libgit2's indexer -- */
+
+#define CHUNK ((size_t)1 << 20)
+
+/* Hands data to the indexer in chunks, hashing it on the way. */
+static int pack_append(git_odb_writepack *wp, git_indexer_progress *stats,
+		       EVP_MD_CTX *sha, const unsigned char *data, size_t n)
+{
+	size_t k;
+
+	for (; n > 0; data += k, n -= k) {
+		k = n < CHUNK ? n : CHUNK;
+		if (EVP_DigestUpdate(sha, data, k) != 1)
+			return err_set(ERR_CRYPTO, "archive: cannot hash the pack");
+		if (wp->append(wp, data, k, stats) < 0)
+			return git_fail(ERR_IO, "cannot write a pack");
+	}
+	return 0;
+}
+
+/* Writes what the batch holds as one pack, through libgit2's indexer
+ * (which names it objects/pack/pack-<sum>.{pack,idx} and writes the index
+ * last: a reader only sees a pack by its index). */
+static int pack_flush(struct update *u)
+{
+	struct batch *b = u->batch;
+	struct body *y;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats = { 0 };
+	EVP_MD_CTX *sha = NULL;
+	unsigned char hdr[12], sum[EVP_MAX_MD_SIZE];
+	unsigned int nsum = 0;
+	int rc;
+
+	if (b == NULL || b->n == 0)
+		return 0;
+	y = &b->body;
+	body_close(b, 0);
+	if (y->zrc != Z_OK)
+		return err_set(y->zrc == Z_MEM_ERROR ? ERR_NOMEM : ERR_INTERNAL,
+			       "archive: cannot deflate an object: %s",
+			       zError(y->zrc));
+	if (b->n > UINT32_MAX)
+		return err_set(ERR_INVALID, "archive: too many objects for a pack");
+	sha = EVP_MD_CTX_new();
+	if (sha == NULL || EVP_DigestInit_ex(sha, EVP_sha1(), NULL) != 1) {
+		rc = err_set(ERR_CRYPTO, "archive: cannot hash the pack");
+		goto done;
+	}
+	if (git_odb_write_pack(&wp, u->odb, NULL, NULL) < 0) {
+		wp = NULL;
+		rc = git_fail(ERR_IO, "cannot start a pack");
+		goto done;
+	}
+	memcpy(hdr, "PACK\0\0\0\2", 8);
+	hdr[8] = (unsigned char)(b->n >> 24);
+	hdr[9] = (unsigned char)(b->n >> 16);
+	hdr[10] = (unsigned char)(b->n >> 8);
+	hdr[11] = (unsigned char)b->n;
+	rc = pack_append(wp, &stats, sha, hdr, sizeof(hdr));
+	if (rc == 0)
+		rc = pack_append(wp, &stats, sha, y->out, y->n);
+	if (rc < 0)
+		goto done;
+	if (EVP_DigestFinal_ex(sha, sum, &nsum) != 1 || nsum != GIT_OID_RAWSZ) {
+		rc = err_set(ERR_CRYPTO, "archive: cannot hash the pack");
+		goto done;
+	}
+	/* the trailer, which the indexer checks against its own hash */
+	if (wp->append(wp, sum, nsum, &stats) < 0 ||
+	    wp->commit(wp, &stats) < 0) {
+		rc = git_fail(ERR_IO, "cannot write a pack");
+		goto done;
+	}
+	if (git_odb_refresh(u->odb) < 0) {
+		rc = git_fail(ERR_IO, "cannot read the new pack");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (wp != NULL)
+		wp->free(wp);
+	EVP_MD_CTX_free(sha);
+	return rc;
+}
+
 /* ---- collecting change-sets and records -------------------------------- */
 
 static int collect(void *ctx, const struct changeset_info *ci,
@@ -374,29 +826,106 @@ static int same_record(const struct touch *x, const struct touch *y)
 	       strcmp(x->id, y->id) == 0;
 }
 
+/* Writes record r's canonical text as t's blob. */
+static int record_write(struct update *u, struct touch *t,
+			const struct record *r)
+{
+	char *json = NULL;
+	size_t len;
+	int rc;
+
+	rc = record_json_format(&json, &len, r);
+	if (rc < 0)
+		return rc;
+	if (blob_write(u, &t->blob, json, len) < 0)
+		rc = git_fail(ERR_IO, "cannot write a record");
+	free(json);
+	t->read = 1;
+	return rc;
+}
+
 /* Reads one record's state into a blob. */
 static int record_blob(struct update *u, struct touch *t)
 {
 	struct record *r = NULL;
-	char *json = NULL;
-	size_t len;
 	int rc;
 
 	rc = store_get(u->n->store, t->t, t->id, 1, &r);
 	if (rc == ERR_NOTFOUND) {
 		t->absent = 1;
+		t->read = 1;
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
-	rc = record_json_format(&json, &len, r);
-	if (rc < 0)
-		goto done;
-	if (git_blob_create_from_buffer(&t->blob, u->repo, json, len) < 0)
-		rc = git_fail(ERR_IO, "cannot write a record");
-done:
-	free(json);
+	rc = record_write(u, t, r);
 	record_free(r);
+	return rc;
+}
+
+/* A pass over a table's live records, for the touched ones among them. */
+struct sweep {
+	struct update *u;
+	struct touch **v; /* the first touch of each record, by id */
+	size_t n;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp((*(struct touch *const *)a)->id,
+		      (*(struct touch *const *)b)->id);
+}
+
+static int sweep_record(void *ctx, const struct record *r)
+{
+	struct sweep *s = ctx;
+	size_t lo = 0, hi = s->n, mid;
+	int rc;
+
+	while (lo < hi) { /* the first touch of this id */
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(s->v[mid]->id, r->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->n && strcmp(s->v[lo]->id, r->id) == 0; lo++) {
+		rc = record_write(s->u, s->v[lo], r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Reads, in one pass over table t, the records of touches [a, b) (sorted,
+ * those of t) when they are many and a good part of the table: one query
+ * instead of a look-up each.  The rest (deleted or evicted records, small
+ * shares) are left for record_blob(). */
+static int sweep_table(struct update *u, size_t a, size_t b)
+{
+	struct sweep s = { .u = u };
+	long long live = 0;
+	size_t i;
+	int rc;
+
+	for (i = a; i < b; i++)
+		if (i == a || !same_record(&u->touches[i - 1], &u->touches[i]))
+			s.n++;
+	if (s.n < SWEEP_MIN)
+		return 0;
+	rc = store_count(u->n->store, u->touches[a].t, &live);
+	if (rc < 0 || (long long)s.n * 4 < live)
+		return rc;
+	s.v = malloc(s.n * sizeof(*s.v));
+	if (s.v == NULL)
+		return err_set(ERR_NOMEM, "out of memory");
+	for (i = a, s.n = 0; i < b; i++)
+		if (i == a || !same_record(&u->touches[i - 1], &u->touches[i]))
+			s.v[s.n++] = &u->touches[i];
+	qsort(s.v, s.n, sizeof(*s.v), by_id);
+	rc = store_list(u->n->store, u->touches[a].t, NULL, 0, 0, sweep_record,
+			&s);
+	free(s.v);
 	return rc;
 }
 
@@ -416,8 +945,7 @@ static int absorb(struct update *u, size_t from, int iter)
 			return err_wrap(rc, "change-set %s/%s #%llu",
 					it->ci.origin, it->ci.scope,
 					(unsigned long long)it->ci.seq);
-		if (git_blob_create_from_buffer(&it->blob, u->repo, it->bytes,
-						it->len) < 0)
+		if (blob_write(u, &it->blob, it->bytes, it->len) < 0)
 			return git_fail(ERR_IO, "cannot write a change-set");
 		for (j = 0; j < it->cs->nchanges; j++) {
 			t = schema_table_find(it->cs->changes[j].table);
@@ -436,12 +964,22 @@ static int absorb(struct update *u, size_t from, int iter)
 	}
 	qsort(u->touches + first, u->ntouches - first, sizeof(*u->touches),
 	      touch_cmp);
+	for (i = first; i < u->ntouches; i = j) {
+		for (j = i; j < u->ntouches && u->touches[j].t == u->touches[i].t;
+		     j++)
+			;
+		rc = sweep_table(u, i, j);
+		if (rc < 0)
+			return rc;
+	}
 	for (i = first; i < u->ntouches; i++) {
 		if (i > first && same_record(&u->touches[i - 1], &u->touches[i])) {
 			u->touches[i].absent = u->touches[i - 1].absent;
 			u->touches[i].blob = u->touches[i - 1].blob;
 			continue;
 		}
+		if (u->touches[i].read)
+			continue;
 		rc = record_blob(u, &u->touches[i]);
 		if (rc < 0)
 			return rc;
@@ -695,53 +1233,6 @@ static int empty_tree(git_tree **out, git_repository *repo)
 	return rc;
 }
 
-/* Puts an in-memory object store in front of the repository's. */
-static int pack_mode(struct update *u)
-{
-	git_config *cfg = NULL;
-
-	/* a fast pack, not a small one: no delta search over thousands of
-	 * similar records (libgit2 1.5 reads its big-file threshold, over
-	 * which nothing is deltified, from pack.deltaCacheSize) */
-	if (git_repository_config(&cfg, u->repo) == 0) {
-		git_config_set_int64(cfg, "pack.windowMemory", 1);
-		git_config_set_int64(cfg, "pack.deltaCacheSize", 1);
-		git_config_free(cfg);
-	}
-	if (git_repository_odb(&u->odb, u->repo) < 0 ||
-	    git_mempack_new(&u->mempack) < 0)
-		return git_fail(ERR_INTERNAL, "cannot set up a pack");
-	if (git_odb_add_backend(u->odb, u->mempack, 1000) < 0) {
-		u->mempack->free(u->mempack); /* not taken by the odb */
-		u->mempack = NULL;
-		return git_fail(ERR_INTERNAL, "cannot set up a pack");
-	}
-	return 0;
-}
-
-/* Writes what the in-memory store holds as one pack (with its index). */
-static int pack_flush(struct update *u)
-{
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats = { 0 };
-	git_buf pack = { 0 };
-	int rc = 0;
-
-	if (u->mempack == NULL)
-		return 0;
-	if (git_mempack_dump(&pack, u->repo, u->mempack) < 0 ||
-	    git_odb_write_pack(&wp, u->odb, NULL, NULL) < 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
-	    wp->commit(wp, &stats) < 0 || git_odb_refresh(u->odb) < 0)
-		rc = git_fail(ERR_IO, "cannot write a pack");
-	if (wp != NULL)
-		wp->free(wp);
-	git_buf_dispose(&pack);
-	if (rc == 0)
-		git_mempack_reset(u->mempack);
-	return rc;
-}
-
 static void update_release(struct update *u)
 {
 	size_t i;
@@ -796,7 +1287,7 @@ static int update_once(struct node *n)
 		if (u.nitems == from)
 			break;
 		if (iter == 0 && big_update(&u)) {
-			rc = pack_mode(&u);
+			rc = batch_mode(&u);
 			if (rc < 0)
 				goto done;
 		}

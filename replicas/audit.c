@@ -360,6 +360,8 @@ static void strv_uniq(char **v, size_t *n)
 {
 	size_t i, j;
 
+	if (*n == 0)
+		return; /* v may be NULL */
 	qsort(v, *n, sizeof(*v), cmp_strp);
 	for (i = j = 0; i < *n; i++) {
 		if (j > 0 && strcmp(v[j - 1], v[i]) == 0) {
@@ -373,7 +375,7 @@ static void strv_uniq(char **v, size_t *n)
 
 static int strv_has(char *const *v, size_t n, const char *s)
 {
-	return bsearch(&s, v, n, sizeof(*v), cmp_strp) != NULL;
+	return n > 0 && bsearch(&s, v, n, sizeof(*v), cmp_strp) != NULL;
 }
 
 static struct stream *stream_get(struct verify *v, const char *origin,
@@ -864,18 +866,21 @@ static int record_text(struct store *s, const struct table_desc *t,
 	return rc;
 }
 
-/* "records/T/S/ID.json" -> table, id (scope checked by the caller). */
+/* "records/T/S/XX/ID.json" -> table, id (scope checked by the caller);
+ * NULL unless XX is the bucket archive_record_path() puts ID in. */
 static const struct table_desc *parse_record_path(const char *path,
 						  char *id, size_t idsz)
 {
-	char table[64], scope[STORE_CODE_MAX], file[128];
+	char table[64], scope[STORE_CODE_MAX], bucket[8], file[128];
 	size_t n;
 
-	if (sscanf(path, "records/%63[^/]/%63[^/]/%127s", table, scope,
-		   file) != 3)
+	if (sscanf(path, "records/%63[^/]/%63[^/]/%7[^/]/%127s", table, scope,
+		   bucket, file) != 4)
 		return NULL;
 	n = strlen(file);
-	if (n < 6 || strcmp(file + n - 5, ".json") != 0 || n - 5 >= idsz)
+	if (n < 6 || strcmp(file + n - 5, ".json") != 0 || n - 5 >= idsz ||
+	    n - 5 <= ARCHIVE_FANOUT || strlen(bucket) != ARCHIVE_FANOUT ||
+	    memcmp(file + n - 5 - ARCHIVE_FANOUT, bucket, ARCHIVE_FANOUT) != 0)
 		return NULL;
 	memcpy(id, file, n - 5);
 	id[n - 5] = '\0';

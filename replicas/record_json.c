@@ -1,7 +1,8 @@
 /*
  * record_json.c - canonical JSON of a record (see record_json.h), with
  * jansson: JSON_SORT_KEYS | JSON_INDENT(2) gives sorted keys, one field per
- * line, and no other freedom in the output.
+ * line, and no other freedom in the output; read back with jansson to
+ * compare two texts field by field.
  */
 #include "replicas/record_json.h"
 
@@ -13,7 +14,16 @@
 
 #include "replicas/banned.h"
 
+/* Sorted keys and one field per line; non-ASCII UTF-8 kept as is (no
+ * JSON_ENSURE_ASCII), so Vietnamese names read as written. */
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2))
+
+/* A JSON string for s, or for NULL a JSON null; NULL when s is not UTF-8
+ * (json_string() checks) or out of memory. */
+static json_t *value_new(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
 
 int record_json_format(char **out, size_t *len, const struct record *r)
 {
@@ -25,23 +35,26 @@ int record_json_format(char **out, size_t *len, const struct record *r)
 	o = json_object();
 	if (o == NULL)
 		goto nomem;
-	if (json_object_set_new(o, "id", json_string(r->id)) != 0 ||
-	    json_object_set_new(o, "_deleted", json_boolean(r->deleted)) != 0)
+	/* keys are the schema's ASCII names: no need to check them */
+	if (json_object_set_new_nocheck(o, "_deleted",
+					json_boolean(r->deleted)) != 0)
 		goto nomem;
-	for (i = 0; i < r->t->ncols; i++) {
-		v = r->vals[i] != NULL ? json_string(r->vals[i]) : json_null();
+	for (i = -1; i < r->t->ncols; i++) {
+		v = value_new(i < 0 ? r->id : r->vals[i]);
 		if (v == NULL) {
 			rc = err_set(ERR_INVALID,
 				     "record '%s': field '%s' is not UTF-8",
-				     r->id, r->t->cols[i].name);
+				     r->id, i < 0 ? "id" : r->t->cols[i].name);
 			goto done;
 		}
-		if (json_object_set_new(o, r->t->cols[i].name, v) != 0)
+		if (json_object_set_new_nocheck(o, i < 0 ? "id"
+						: r->t->cols[i].name, v) != 0)
 			goto nomem;
 	}
 	text = json_dumps(o, DUMP_FLAGS);
 	if (text == NULL)
 		goto nomem;
+	/* the canonical text ends with a newline, as a text file does */
 	n = strlen(text);
 	full = realloc(text, n + 2);
 	if (full == NULL)

@@ -1,6 +1,6 @@
 /*
  * record_json.h - the canonical JSON text of a record, as the audit archive
- * stores it (records/<table>/<scope>/<id>.json).
+ * stores it (records/<table>/<scope>/<xx>/<id>.json).
  *
  * Canonical form: one JSON object, keys sorted bytewise, one field per line
  * (two-space indent), UTF-8 kept as is, a final newline.  Keys are "id",

@@ -5,7 +5,8 @@ set -eu
 
 pkgs="build-essential pkg-config git sqlite3 libsqlite3-dev libzmq3-dev
 libprotobuf-c-dev protobuf-c-compiler libgit2-dev libsodium-dev
-libjansson-dev libinih-dev libcsv-dev libcmocka-dev perl openssh-client"
+libjansson-dev libinih-dev libcsv-dev libcmocka-dev perl openssh-client
+zlib1g-dev libssl-dev"
 
 missing=""
 for p in $pkgs; do

@@ -47,7 +47,7 @@ fresh
 # 1. a row edited directly with sqlite3
 fresh
 sqlite3 "$TAPHOP_DIR/replica.db" "UPDATE person SET full_name = 'Kẻ Gian' WHERE id = '$id'"
-verify_fails "person/an-lac/$id.json: field 'full_name' is \"Kẻ Gian\" in the live database"
+verify_fails "person/an-lac/../$id.json: field 'full_name' is \"Kẻ Gian\" in the live database"
 ok $? "a row edited with sqlite3 is named, record and field"
 
 # 2. a change-set removed by rewriting history (#2 dropped, #3 re-committed)
@@ -93,7 +93,7 @@ ok $? "... and the change-set it lost"
 fresh
 cp "$tmp/signers" "$tmp/signers2"
 echo "binh-tan namespaces=\"git\" $(cut -d' ' -f1,2 "$tmp/intruder.pub")" >>"$tmp/signers2"
-p="records/person/an-lac/$id.json"
+p="records/person/an-lac/$(printf %s "$id" | tail -c 2)/$id.json"
 b=$(G show "main:$p" | sed 's/"full_name": ".*"/"full_name": "Someone Else"/' | G hash-object -w --stdin)
 t=$(tree_edit main put "$p" "$b")
 c=$(G -c gpg.format=ssh -c user.signingkey="$tmp/intruder" commit-tree -S "$t" -p main -m fix)

@@ -3,6 +3,7 @@
  * a stream, catch-up after a crash, mirror verification, tampering found
  * and named, a record's history field by field.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +14,13 @@
 
 #include <cmocka.h>
 #include <git2.h>
+#include <jansson.h>
 
 #include "replicas/archive.h"
 #include "replicas/audit.h"
 #include "replicas/err.h"
 #include "replicas/node.h"
+#include "replicas/record_json.h"
 #include "replicas/sshsig.h"
 #include "tests/lib/testnode.h"
 
@@ -173,7 +176,8 @@ static void test_archive_commits_and_verifies(void **state)
 	assert_int_equal(archive_position(f->ward, &pos), 0);
 	assert_int_equal(pos, 3);
 	assert_true(head_has(f->ward, "changesets/an-lac/an-lac/3.pb"));
-	snprintf(path, sizeof(path), "records/person/an-lac/%s.json", a);
+	snprintf(path, sizeof(path), "records/person/an-lac/%s/%s.json",
+		 a + STORE_ID_LEN - ARCHIVE_FANOUT, a);
 	assert_true(head_has(f->ward, path));
 	assert_int_equal(verify(f->ward, NULL, NULL, &fd), 0);
 }
@@ -262,7 +266,8 @@ static void test_audit_finds_foreign_records_edit(void **state)
 	assert_int_equal(git_reference_name_to_id(&hid, r, ARCHIVE_BRANCH), 0);
 	assert_int_equal(git_commit_lookup(&head, r, &hid), 0);
 	assert_int_equal(git_commit_tree(&tree, head), 0);
-	snprintf(path, sizeof(path), "records/person/an-lac/%s.json", id);
+	snprintf(path, sizeof(path), "records/person/an-lac/%s/%s.json",
+		 id + STORE_ID_LEN - ARCHIVE_FANOUT, id);
 	snprintf(json, sizeof(json), "{\n  \"full_name\": \"Someone Else\",\n"
 		 "  \"id\": \"%s\"\n}\n", id);
 	assert_int_equal(git_blob_create_from_buffer(&blob, r, json,
@@ -336,6 +341,207 @@ static void test_audit_history_field_by_field(void **state)
 				       on_change, &h), ERR_NOTFOUND);
 }
 
+/* The record path fans out by the id's last two characters, and refuses
+ * what would not be a safe path. */
+static void test_archive_record_path_fans_out(void **state)
+{
+	char p[ARCHIVE_PATH_MAX];
+
+	(void)state;
+	assert_int_equal(archive_record_path(p, sizeof(p), "person", "an-lac",
+			 "01a21832-0e80-7ed2-871e-864ecf3d6f25"), 0);
+	assert_string_equal(p, "records/person/an-lac/25/"
+			       "01a21832-0e80-7ed2-871e-864ecf3d6f25.json");
+	assert_int_equal(archive_record_path(p, sizeof(p), "person", "an-lac",
+					     "ab"), ERR_INVALID);
+	assert_int_equal(archive_record_path(p, sizeof(p), "person", "an-lac",
+					     "x.."), ERR_INVALID);
+	assert_int_equal(archive_record_path(p, sizeof(p), "person", "a/b",
+					     "0123456789"), ERR_INVALID);
+}
+
+/* record_json_format gives jansson's sorted, indented dump of the record
+ * (the form every archived file has, whatever writes it) plus a final
+ * newline, and refuses what json_string() refuses (not UTF-8). */
+static void test_record_json_matches_jansson(void **state)
+{
+	const struct table_desc *t = schema_table_find("person");
+	struct record r;
+	char val[64], *mine, *ref;
+	size_t len, n, i;
+	json_t *o, *v;
+	int k, iter, rc;
+
+	(void)state;
+	srand(7);
+	for (iter = 0; iter < 3000; iter++) {
+		memset(&r, 0, sizeof(r));
+		r.t = t;
+		r.deleted = iter % 3 == 0;
+		snprintf(r.id, sizeof(r.id), "0190%04x-0000-7000-8000-00000000%04x",
+			 iter, iter);
+		o = json_object();
+		json_object_set_new(o, "id", json_string(r.id));
+		json_object_set_new(o, "_deleted", json_boolean(r.deleted));
+		for (k = 0; k < t->ncols; k++) {
+			n = (size_t)(rand() % 12);
+			for (i = 0; i < n; i++) /* ASCII, controls, UTF-8 bytes */
+				val[i] = (char)(iter < 2000
+						? "a\"\\/\x01\x1f\x7f\n\t\xc3\xa1 "
+						  [rand() % 12]
+						: 1 + rand() % 255);
+			val[n] = '\0';
+			r.vals[k] = rand() % 5 == 0 ? NULL : strdup(val);
+			v = r.vals[k] ? json_string(r.vals[k]) : json_null();
+			if (v != NULL)
+				json_object_set_new(o, t->cols[k].name, v);
+			else
+				json_object_set_new(o, t->cols[k].name,
+						    json_string("INVALID"));
+		}
+		rc = record_json_format(&mine, &len, &r);
+		ref = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+		assert_non_null(ref);
+		if (strstr(ref, "INVALID") != NULL) {
+			assert_int_equal(rc, ERR_INVALID);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(len, strlen(mine));
+			assert_int_equal(mine[len - 1], '\n');
+			mine[len - 1] = '\0';
+			assert_string_equal(mine, ref);
+			free(mine);
+		}
+		free(ref);
+		json_decref(o);
+		for (k = 0; k < t->ncols; k++)
+			free(r.vals[k]);
+	}
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The canonical text byte for byte, as archived files and the audit's
+ * replay have it: "_deleted" then the other keys sorted bytewise, one per
+ * line, two-space indent, Vietnamese kept as UTF-8 (not \u escapes),
+ * quotes and control characters escaped, null for no value, a final
+ * newline.  The expected text is built from the schema's column names, so
+ * a new column does not break the test. */
+static void test_record_json_canonical_bytes(void **state)
+{
+	const struct table_desc *t = schema_table_find("person");
+	const char *names[SCHEMA_MAX_COLUMNS + 1], *v;
+	char *text = NULL, expect[4096];
+	struct record r;
+	size_t len, n;
+	int k, m = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.t = t;
+	r.deleted = 1;
+	snprintf(r.id, sizeof(r.id), "01a21832-0e80-7ed2-871e-864ecf3d6f25");
+	r.vals[schema_column_find(t, "full_name", false)] = "Lê Thu Hà";
+	r.vals[schema_column_find(t, "notes", false)] = "a \"b\"\tc\n";
+	assert_int_equal(record_json_format(&text, &len, &r), 0);
+	assert_int_equal(len, strlen(text));
+
+	for (k = 0; k < t->ncols; k++)
+		names[m++] = t->cols[k].name;
+	names[m++] = "id";
+	qsort(names, (size_t)m, sizeof(*names), cmp_name);
+	n = (size_t)snprintf(expect, sizeof(expect), "{\n  \"_deleted\": true");
+	for (k = 0; k < m; k++) {
+		if (strcmp(names[k], "id") == 0)
+			v = "\"01a21832-0e80-7ed2-871e-864ecf3d6f25\"";
+		else if (strcmp(names[k], "full_name") == 0)
+			v = "\"Lê Thu Hà\"";
+		else if (strcmp(names[k], "notes") == 0)
+			v = "\"a \\\"b\\\"\\tc\\n\"";
+		else
+			v = "null";
+		n += (size_t)snprintf(expect + n, sizeof(expect) - n,
+				      ",\n  \"%s\": %s", names[k], v);
+	}
+	snprintf(expect + n, sizeof(expect) - n, "\n}\n");
+	assert_string_equal(text, expect);
+	assert_non_null(strstr(text, "\n  \"full_name\": \"Lê Thu Hà\",\n"));
+	free(text);
+}
+
+/* Files in n's archive objects/pack whose names end in suffix. */
+static int pack_files(struct node *n, const char *suffix)
+{
+	char *dir = node_path(n, ARCHIVE_DIR "/objects/pack");
+	size_t k = strlen(suffix), len;
+	struct dirent *e;
+	DIR *d;
+	int count = 0;
+
+	assert_non_null(dir);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len > k && strcmp(e->d_name + len - k, suffix) == 0)
+			count++;
+	}
+	closedir(d);
+	free(dir);
+	return count;
+}
+
+/* A big update (one pack, checked and indexed by libgit2's indexer,
+ * records read in one pass over the table) gives an archive that libgit2
+ * reads and that verifies; a later small edit goes on top of it. */
+static void test_archive_big_update(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	char name[64], id[STORE_ID_LEN + 1], first[STORE_ID_LEN + 1];
+	char path[ARCHIVE_PATH_MAX];
+	git_repository *r;
+	git_config *cfg = NULL;
+	int64_t x;
+	struct found fd;
+	int i;
+
+	v[0] = "an-lac";
+	v[schema_column_find(t, "birth_date", false)] = "2001-05-17";
+	v[schema_column_find(t, "full_name", false)] = name;
+	assert_int_equal(store_begin(f->ward->store, "Lê Thu Hà", "import"), 0);
+	for (i = 0; i < 1200; i++) {
+		snprintf(name, sizeof(name), "Người Thứ %d", i);
+		assert_int_equal(store_insert(f->ward->store, t, v, NULL, id), 0);
+		if (i == 0)
+			memcpy(first, id, sizeof(id));
+	}
+	assert_int_equal(store_commit(f->ward->store), 0);
+	assert_int_equal(archive_update(f->ward), 0);
+	snprintf(path, sizeof(path), "records/person/an-lac/%s/%s.json",
+		 id + STORE_ID_LEN - ARCHIVE_FANOUT, id);
+	assert_true(head_has(f->ward, path));
+	/* one pack, and its index written by libgit2's indexer */
+	assert_int_equal(pack_files(f->ward, ".pack"), 1);
+	assert_int_equal(pack_files(f->ward, ".idx"), 1);
+	set_name(f->ward->store, first, "Người Đầu Tiên");
+	assert_int_equal(archive_update(f->ward), 0);
+	assert_int_equal(count_commits(f->ward), 2);
+	assert_int_equal(verify(f->ward, NULL, NULL, &fd), 0);
+	assert_int_equal(fd.n, 0);
+	/* no packing knobs left in the archive's configuration */
+	r = repo_of(f->ward);
+	assert_int_equal(git_repository_config_snapshot(&cfg, r), 0);
+	assert_int_equal(git_config_get_int64(&x, cfg, "pack.windowMemory"),
+			 GIT_ENOTFOUND);
+	git_config_free(cfg);
+	git_repository_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +555,11 @@ int main(void)
 			test_audit_finds_foreign_records_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_audit_history_field_by_field, setup, teardown),
+		cmocka_unit_test(test_archive_record_path_fans_out),
+		cmocka_unit_test(test_record_json_matches_jansson),
+		cmocka_unit_test(test_record_json_canonical_bytes),
+		cmocka_unit_test_setup_teardown(test_archive_big_update, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
