@@ -96,6 +96,7 @@ static const char *const target_metrics[] = {
 	  NULL, 0, 0, 0, "ward code, or the district code for district-wide" }
 #define TEXT(n, f, vi, en, len) { n, COL_TEXT, f, vi, en, NULL, NULL, 0, 0, len, NULL }
 #define DATE(n, f, vi, en) { n, COL_DATE, f, vi, en, NULL, NULL, 0, 0, 0, "YYYY-MM-DD or DD/MM/YYYY" }
+#define PAST COL_PAST
 #define ENUM(n, f, vi, en, v) { n, COL_ENUM, f, vi, en, v, NULL, 0, 0, 0, NULL }
 #define REF(n, f, vi, en, t) { n, COL_REF, f, vi, en, NULL, t, 0, 0, 0, "id of a " t }
 #define INT(n, f, vi, en, lo, hi) { n, COL_INT, f, vi, en, NULL, NULL, lo, hi, 0, NULL }
@@ -114,7 +115,7 @@ static const struct column_desc unit_cols[] = {
 static const struct column_desc person_cols[] = {
 	SCOPE_COL,
 	TEXT("full_name", REQ, "Họ và tên", "Full name", 100),
-	DATE("birth_date", REQ, "Ngày sinh", "Birth date"),
+	DATE("birth_date", REQ | PAST, "Ngày sinh", "Birth date"),
 	ENUM("gender", 0, "Giới tính", "Gender", genders),
 	{ "citizen_id", COL_CITIZEN_ID, 0, "Số CCCD", "Citizen id", NULL, NULL,
 	  0, 0, 0, "12-digit CCCD number" },
@@ -126,7 +127,7 @@ static const struct column_desc person_cols[] = {
 	ENUM("ethnicity", COL_SENSITIVE, "Dân tộc", "Ethnicity", ethnicities),
 	ENUM("religion", COL_SENSITIVE, "Tôn giáo", "Religion", religions),
 	ENUM("disability", COL_SENSITIVE, "Khuyết tật", "Disability", disabilities),
-	DATE("consent_date", 0, "Ngày đồng ý", "Consent date"),
+	DATE("consent_date", PAST, "Ngày đồng ý", "Consent date"),
 	BOOL("five_good", 0, "Sinh viên 5 tốt", "Five-good student"),
 	TEXT("notes", 0, "Ghi chú", "Notes", 1000),
 	TEXT("email", 0, "Email", "Email", 200),               /* v2 */
@@ -138,10 +139,10 @@ static const struct column_desc membership_cols[] = {
 	ENUM("kind", REQ, "Loại", "Kind", member_kinds),
 	REF("unit", 0, "Chi đoàn/Chi hội", "Unit", "unit"),
 	ENUM("role", 0, "Vai trò", "Role", member_roles),
-	DATE("joined_date", 0, "Ngày kết nạp", "Joined"),
+	DATE("joined_date", PAST, "Ngày kết nạp", "Joined"),
 	TEXT("card_number", 0, "Số thẻ", "Card number", 30),
 	ENUM("status", 0, "Tình trạng", "Status", member_statuses),
-	DATE("left_date", 0, "Ngày rời", "Left"),
+	DATE("left_date", PAST, "Ngày rời", "Left"),
 };
 
 static const struct column_desc transfer_cols[] = {
@@ -154,7 +155,7 @@ static const struct column_desc transfer_cols[] = {
 	REF("from_unit", 0, "Từ đơn vị", "From unit", "unit"),
 	TEXT("to_unit", 0, "Đến đơn vị", "To unit", 200),
 	DATE("requested_date", 0, "Ngày đề nghị", "Requested"),
-	DATE("accepted_date", 0, "Ngày tiếp nhận", "Accepted"),
+	DATE("accepted_date", PAST, "Ngày tiếp nhận", "Accepted"),
 	ENUM("status", 0, "Tình trạng", "Status", transfer_statuses),
 };
 
@@ -197,8 +198,8 @@ static const struct column_desc support_cols[] = {
 	INT("amount", 0, "Số tiền (VND)", "Amount (VND)", 0, 10000000000LL),
 	ENUM("status", 0, "Tình trạng", "Status", support_statuses),
 	DATE("proposed_date", 0, "Ngày đề xuất", "Proposed"),
-	DATE("decided_date", 0, "Ngày duyệt", "Decided"),
-	DATE("completed_date", 0, "Ngày hoàn thành", "Completed"),
+	DATE("decided_date", PAST, "Ngày duyệt", "Decided"),
+	DATE("completed_date", PAST, "Ngày hoàn thành", "Completed"),
 	TEXT("outcome", 0, "Kết quả", "Outcome", 500),
 };
 
@@ -206,10 +207,10 @@ static const struct column_desc referral_cols[] = {
 	SCOPE_COL,
 	REF("person", REQ, "Đoàn viên", "Person", "person"),
 	INT("year", REQ, "Năm", "Year", 2000, 2100),
-	DATE("referral_date", 0, "Ngày giới thiệu", "Referred"),
+	DATE("referral_date", PAST, "Ngày giới thiệu", "Referred"),
 	TEXT("document_number", 0, "Số văn bản", "Document number", 50),
 	ENUM("outcome", 0, "Kết quả", "Outcome", referral_outcomes),
-	DATE("admission_date", 0, "Ngày kết nạp Đảng", "Admitted"),
+	DATE("admission_date", PAST, "Ngày kết nạp Đảng", "Admitted"),
 };
 
 static const struct column_desc target_cols[] = {

@@ -38,6 +38,7 @@ enum col_type {
 #define COL_REQUIRED  0x01u
 #define COL_SENSITIVE 0x02u /* ethnicity, religion, disability: never logged */
 #define COL_IMMUTABLE 0x04u /* may not change after insert (the scope) */
+#define COL_PAST      0x08u /* a date that cannot be in the future (birth) */
 
 struct column_desc {
 	const char *name;      /* snake_case; CLI flag is --name-with-dashes */

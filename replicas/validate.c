@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "replicas/err.h"
 #include "replicas/banned.h"
@@ -436,6 +437,21 @@ static size_t read_num(const char *v, size_t n, size_t *i, size_t maxd,
 	return *i - start;
 }
 
+/* 1 if y-m-d is not after tomorrow (one day of slack for clocks and time
+ * zones, since a peer's "today" may be ahead of ours). */
+static int not_future(int y, int m, int d)
+{
+	time_t t = time(NULL) + 86400;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (y != tm.tm_year + 1900)
+		return y < tm.tm_year + 1900;
+	if (m != tm.tm_mon + 1)
+		return m < tm.tm_mon + 1;
+	return d <= tm.tm_mday;
+}
+
 static int check_date(const struct column_desc *c, const char *v, size_t n,
 		      char *out, size_t outsz)
 {
@@ -472,6 +488,8 @@ static int check_date(const struct column_desc *c, const char *v, size_t n,
 		return fail(c, v, n, "is not a real date (%s)",
 			    day_first ? "DD/MM/YYYY" : "YYYY-MM-DD");
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+	if ((c->flags & COL_PAST) && !not_future(y, m, d))
+		return fail(c, v, n, "is in the future");
 	return put(c, out, outsz, buf, 10);
 bad:
 	return fail(c, v, n, "is not a date (YYYY-MM-DD or DD/MM/YYYY)");

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -317,6 +318,25 @@ static void test_validate_date(void **state)
 	BAD(c_date, "20011-02-03", "20011-02-03", "is not a date");
 	BAD(c_date, "2001-02-03 10:00", "2001-02-03 10:00", "is not a date");
 	BAD(c_date, "-2001-02-03", "-2001-02-03", "is not a date");
+}
+
+/* A birth date cannot be in the future (one day of slack for clocks). */
+static void test_validate_date_past(void **state)
+{
+	struct column_desc c = c_date;
+	char far[32], soon[32], out[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	(void)state;
+	c.flags |= COL_PAST;
+	OK(c, "2001-02-03", "2001-02-03");
+	localtime_r(&t, &tm);
+	snprintf(far, sizeof(far), "%04d-01-01", tm.tm_year + 1900 + 2);
+	BAD(c, far, far, "is in the future");
+	strftime(soon, sizeof(soon), "%Y-%m-%d", &tm);
+	assert_int_equal(validate_value(&c, soon, out, sizeof(out)), 0);
+	OK(c_date, far, far); /* only where the column says so */
 }
 
 static void test_validate_date_real(void **state)
@@ -627,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_validate_int),
 		cmocka_unit_test(test_validate_bool),
 		cmocka_unit_test(test_validate_date),
+		cmocka_unit_test(test_validate_date_past),
 		cmocka_unit_test(test_validate_date_real),
 		cmocka_unit_test(test_validate_enum),
 		cmocka_unit_test(test_validate_ref),
