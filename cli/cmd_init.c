@@ -60,7 +60,10 @@ static int print_result(struct cli_ctx *ctx, const char *dir, int hub,
 	else
 		printf("initialised ward '%s' (%s) of district '%s' in '%s'\n",
 		       code, ward_name(code) ? ward_name(code) : code, parent, dir);
-	printf("signing key:   %s\ntransport key: %s\n\n", sign, box);
+	printf("signing key:   %s\ntransport key: %s\n", sign, box);
+	if (ctx->quiet)
+		return 0;
+	putchar('\n');
 	if (hub) {
 		printf("each ward's officer gives you the 'taphop enroll ...' line that\n"
 		       "their 'taphop init' printed; run it here, on the hub.  Each ward\n"

@@ -69,7 +69,7 @@ static json_t *info_json(const struct changeset_info *ci)
 
 static int print_ring(struct cli_ctx *ctx, const struct ring *r)
 {
-	static const char *const heads[] = { "seq", "time", "origin", "scope",
+	static const char *const heads[] = { "seq", "sealed", "origin", "scope",
 		"operator", "changes", "reason" };
 	struct out_table *tb = NULL;
 	json_t *arr = NULL;
@@ -144,7 +144,7 @@ done:
 
 const struct cli_command cmd_log = {
 	.name = "log",
-	.summary = "the signed change-sets this replica holds, newest first",
+	.summary = "the signed change-sets this replica holds, last received first",
 	.usage = "[--limit N] [--origin CODE] [--scope CODE]",
 	.opts = opts,
 	.exec = exec,
