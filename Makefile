@@ -5,6 +5,7 @@
 #                     run the unit tests (cmocka) and end-to-end tests (prove)
 #   make check SANITIZE=address,undefined   the same under sanitizers
 #   make demo         a hub and wards on loopback with sample data, syncing
+#   make demo-bundle  the same data carried by bundle files (no network)
 #   make bench        benchmarks, as ratios against raw SQLite
 #   make soak | fuzz  the long runs, kept out of make check
 
@@ -52,7 +53,7 @@ LIB       := $(B)/libtaphop.a
 DLIB      := $(B)/libtaphopd.a
 BINDIR    := $(if $(SANITIZE),$(B)/bin,bin)
 
-.PHONY: all check unit e2e demo bench soak fuzz deps clean format
+.PHONY: all check unit e2e demo demo-bundle bench soak fuzz deps clean format
 .SECONDARY:
 
 all: $(BINDIR)/taphop $(BINDIR)/taphopd $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_BIN)
@@ -115,10 +116,16 @@ e2e: $(BINDIR)/taphop $(BINDIR)/taphopd
 	TAPHOP_BIN=$(abspath $(BINDIR)) TAPHOP_FUZZ=$(abspath $(B)/fuzz) \
 		prove -v --timer tests/e2e/
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory $(BINDIR)/taphop $(BINDIR)/taphopd
 	@sh tests/demo.sh $(abspath $(BINDIR))
 
-bench: all
+demo-bundle: deps
+	@$(MAKE) --no-print-directory $(BINDIR)/taphop
+	@sh tests/demo-bundle.sh $(abspath $(BINDIR))
+
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(abspath $(B)/bench) $(abspath $(BINDIR))
 
 soak: all
