@@ -11,6 +11,12 @@
  * applies them in file order with store_apply: the same checks as over the
  * network (signature by the origin's registered key, sequence, chain,
  * scope rights); a rejected change-set is named and nothing of it lands.
+ * As on the network, a refusal other than a gap or an unknown origin parks
+ * the stream (sync_parked, with the peer the stream would come from over
+ * the network: the hub on a ward, the origin on a hub): nothing later of it
+ * is imported until `taphop sync --unpark`.  A bundle cut short keeps what
+ * came before the cut, and says so; a local failure (disk, memory) keeps
+ * nothing.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,8 +25,10 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "proto/codec.h"
 #include "replicas/changeset.h"
 #include "replicas/err.h"
+#include "replicas/syncdb.h"
 
 #include "replicas/banned.h"
 
@@ -134,8 +142,65 @@ static int do_export(struct cli_ctx *ctx, struct cli_args *a, struct node *n)
 }
 
 struct imp_count {
-	long applied, duplicates, conflicts, rejected;
+	long applied, duplicates, conflicts, rejected, parked;
 };
+
+/* The parked streams, as (peer, origin, scope), and the import's peer. */
+struct imp {
+	struct node *n;
+	const char *path;
+	struct imp_count c;
+	char (*parked)[3][STORE_CODE_MAX];
+	uint64_t *parked_seq; /* parked from this seq on */
+	size_t nparked;
+	int failed; /* a local failure: keep nothing */
+};
+
+static int parked_cb(void *ctx, const char *peer, const char *origin,
+		     const char *scope, uint64_t seq, const char *code,
+		     const char *reason)
+{
+	struct imp *im = ctx;
+	void *p = realloc(im->parked, (im->nparked + 1) * sizeof(*im->parked));
+	uint64_t *q;
+
+	(void)code, (void)reason;
+	if (!p)
+		return err_set(ERR_NOMEM, "out of memory");
+	im->parked = p;
+	q = realloc(im->parked_seq, (im->nparked + 1) * sizeof(*q));
+	if (!q)
+		return err_set(ERR_NOMEM, "out of memory");
+	im->parked_seq = q;
+	q[im->nparked] = seq;
+	snprintf(im->parked[im->nparked][0], STORE_CODE_MAX, "%s", peer);
+	snprintf(im->parked[im->nparked][1], STORE_CODE_MAX, "%s", origin);
+	snprintf(im->parked[im->nparked][2], STORE_CODE_MAX, "%s", scope);
+	im->nparked++;
+	return 0;
+}
+
+/* The peer a stream would come from over the network. */
+static const char *peer_of(struct imp *im, const struct changeset *cs)
+{
+	struct store *s = im->n->store;
+
+	return store_role(s) == STORE_ROLE_HUB ? cs->origin
+					       : store_parent_scope(s);
+}
+
+static int is_parked(struct imp *im, const struct changeset *cs)
+{
+	const char *peer = peer_of(im, cs);
+
+	for (size_t i = 0; i < im->nparked; i++)
+		if (strcmp(im->parked[i][0], peer) == 0 &&
+		    strcmp(im->parked[i][1], cs->origin) == 0 &&
+		    strcmp(im->parked[i][2], cs->scope) == 0 &&
+		    cs->seq >= im->parked_seq[i])
+			return 1;
+	return 0;
+}
 
 /* Reads the next change-set; 1 at a clean end of file, -1 on error. */
 static int read_one(FILE *f, const char *path, long nth, unsigned char **out,
@@ -165,77 +230,135 @@ static int read_one(FILE *f, const char *path, long nth, unsigned char **out,
 	return 0;
 }
 
-static void apply_one(struct node *n, const char *path, long nth,
-		      const unsigned char *b, size_t len, struct imp_count *c)
+/* A refused change-set: park its stream, as the network path does. */
+static void park(struct imp *im, const struct changeset *cs, int code)
 {
+	char reason[CODEC_MAX_REASON], text[CODEC_MAX_REASON];
+
+	codec_reason_clean(reason, sizeof(reason), code, err_msg());
+	snprintf(text, sizeof(text), "refused %s/%s#%llu from bundle: %.800s",
+		 cs->origin, cs->scope, (unsigned long long)cs->seq, reason);
+	if (syncdb_park(im->n->store, peer_of(im, cs), cs->origin, cs->scope,
+			cs->seq, err_name(code), text) != 0 ||
+	    parked_cb(im, peer_of(im, cs), cs->origin, cs->scope, cs->seq,
+		      NULL, NULL) != 0) {
+		im->failed = 1;
+		return;
+	}
+	cli_fail("'%s': stream %s/%s is parked: nothing later of it is "
+		 "imported until the cause is fixed and 'taphop sync --unpark "
+		 "%s/%s' is run", im->path, cs->origin, cs->scope, cs->origin,
+		 cs->scope);
+}
+
+static void apply_one(struct imp *im, long nth, const unsigned char *b,
+		      size_t len)
+{
+	struct imp_count *c = &im->c;
 	struct apply_result res;
 	struct changeset *cs = NULL;
+	int r;
 
+	if (changeset_decode(&cs, b, len) == 0 && is_parked(im, cs)) {
+		c->parked++;
+		changeset_free(cs);
+		return;
+	}
 	memset(&res, 0, sizeof(res));
-	if (store_apply(n->store, b, len, &res) == 0) {
-		if (res.duplicate)
+	r = store_apply(im->n->store, b, len, &res);
+	if (r == 0 || r == ERR_DUPLICATE) {
+		if (r == ERR_DUPLICATE || res.duplicate)
 			c->duplicates++;
 		else
 			c->applied++;
 		c->conflicts += res.nconflicts;
+		changeset_free(cs);
+		return;
+	}
+	if (r == ERR_DB || r == ERR_NOMEM || r == ERR_IO || r == ERR_INTERNAL) {
+		cli_fail("cannot import '%s': %s", im->path, err_msg());
+		im->failed = 1;
+		changeset_free(cs);
 		return;
 	}
 	c->rejected++;
-	if (changeset_decode(&cs, b, len) == 0) {
-		cli_fail("'%s': change-set %s/%s #%llu rejected: %s", path, cs->origin,
-			 cs->scope, (unsigned long long)cs->seq, err_msg());
-		changeset_free(cs);
+	if (cs) {
+		cli_fail("'%s': change-set %s/%s #%llu rejected: %s", im->path,
+			 cs->origin, cs->scope, (unsigned long long)cs->seq,
+			 err_msg());
+		if (r != ERR_GAP && r != ERR_UNKNOWN_NODE)
+			park(im, cs, r);
 	} else {
-		cli_fail("'%s': change-set %ld rejected: %s", path, nth, err_msg());
+		cli_fail("'%s': change-set %ld rejected: %s", im->path, nth,
+			 err_msg());
 	}
+	changeset_free(cs);
 }
 
 static int do_import(struct cli_ctx *ctx, struct cli_args *a, struct node *n)
 {
 	const char *path = a->pos[1];
-	struct imp_count c = { 0 };
+	struct imp im;
+	struct imp_count *c = &im.c;
 	char magic[MAGIC_LEN];
 	FILE *f = fopen(path, "rb");
 	int r = 0, rc = 1;
 	long nth = 0;
 
+	memset(&im, 0, sizeof(im));
+	im.n = n;
+	im.path = path;
 	if (!f)
 		return cli_fail("cannot read '%s': %s", path, strerror(errno));
 	if (fread(magic, 1, MAGIC_LEN, f) != MAGIC_LEN || memcmp(magic, MAGIC, MAGIC_LEN) != 0) {
 		fclose(f);
 		return cli_fail("cannot import '%s': not a taphop bundle", path);
 	}
-	if (store_batch_begin(n->store) != 0) {
+	if (syncdb_init(n->store) != 0 || syncdb_parked(n->store, parked_cb, &im) != 0 ||
+	    store_batch_begin(n->store) != 0) {
 		fclose(f);
+		free(im.parked);
+		free(im.parked_seq);
 		return cli_fail("cannot import '%s': %s", path, err_msg());
 	}
-	for (;;) {
+	while (!im.failed) {
 		unsigned char *b = NULL;
 		size_t len = 0;
 
 		r = read_one(f, path, ++nth, &b, &len);
 		if (r != 0)
 			break;
-		apply_one(n, path, nth, b, len, &c);
+		apply_one(&im, nth, b, len);
 		free(b);
 	}
 	fclose(f);
-	if (store_batch_commit(n->store) != 0) {
+	free(im.parked);
+	free(im.parked_seq);
+	if (im.failed) {
 		store_batch_rollback(n->store);
-		return cli_fail("cannot import '%s': %s", path, err_msg());
+		return cli_fail("nothing of '%s' was imported", path);
 	}
+	if (store_batch_commit(n->store) != 0)
+		return cli_fail("cannot import '%s': %s; nothing of it was imported",
+				path, err_msg());
+	if (r < 0)
+		cli_fail("'%s': the %ld change-set%s before the cut were kept; import "
+			 "a complete copy of the bundle to get the rest", path, nth - 1,
+			 nth - 1 == 1 ? "" : "s");
 	if (ctx->json)
-		rc = out_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", path,
-			"applied", (json_int_t)c.applied, "duplicates", (json_int_t)c.duplicates,
-			"conflicts", (json_int_t)c.conflicts, "rejected", (json_int_t)c.rejected));
+		rc = out_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "file",
+			path, "applied", (json_int_t)c->applied, "duplicates",
+			(json_int_t)c->duplicates, "conflicts", (json_int_t)c->conflicts,
+			"rejected", (json_int_t)c->rejected, "parked", (json_int_t)c->parked,
+			"complete", r >= 0));
 	else
 		rc = ctx->quiet ? 0 : (printf("'%s': %ld applied, %ld already held, "
-			"%ld rejected, %ld conflict%s recorded\n", path, c.applied,
-			c.duplicates, c.rejected, c.conflicts,
-			c.conflicts == 1 ? "" : "s"), 0);
-	if (c.applied > 0)
+			"%ld rejected, %ld skipped (stream parked), %ld conflict%s "
+			"recorded\n", path, c->applied, c->duplicates, c->rejected,
+			c->parked, c->conflicts, c->conflicts == 1 ? "" : "s"), 0);
+	if (c->applied > 0)
 		cli_after_write(ctx, n);
-	if (rc == 0 && (r < 0 || c.rejected > 0))
+	if (rc == 0 && (r < 0 || c->rejected > 0 || c->parked > 0))
 		rc = 1;
 	return rc;
 }

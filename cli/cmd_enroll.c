@@ -4,7 +4,10 @@
  *   on the hub:   taphop enroll CODE SIGNKEY TRANSPORTKEY
  *                 registers ward CODE (scope CODE, under the hub's scope);
  *                 its transport key is then admitted by the hub's ZAP
- *                 handler.  --revoke CODE refuses it from then on.
+ *                 handler.  CODE follows the rule of `taphop init`.
+ *                 --revoke CODE refuses it from then on: a running hub
+ *                 ends its open session within a second.  Enrolling a
+ *                 revoked ward again needs --reinstate.
  *   on a ward:    taphop enroll --hub ENDPOINT SIGNKEY TRANSPORTKEY
  *                 registers the hub (the ward's parent scope) and writes
  *                 [hub] endpoint/transport_key/sign_key into taphop.conf.
@@ -21,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "replicas/err.h"
+#include "replicas/validate.h"
 
 #include "replicas/banned.h"
 
@@ -30,6 +34,7 @@ static const struct cli_option opts[] = {
 	{ "hub", 0, OPT_STRING, "ENDPOINT", "on a ward: the hub's address, e.g. tcp://hub.example:7400" },
 	{ "show", 0, OPT_FLAG, NULL, "print this node's code and public keys, for the other side" },
 	{ "revoke", 0, OPT_STRING, "CODE", "on the hub: refuse ward CODE from now on" },
+	{ "reinstate", 0, OPT_FLAG, NULL, "on the hub: enroll a revoked ward again" },
 	{ NULL, 0, OPT_FLAG, NULL, NULL },
 };
 
@@ -57,9 +62,32 @@ static int revoke(struct cli_ctx *ctx, struct node *n, const char *code)
 	ni.revoked = 1;
 	if (store_node_put(n->store, &ni) != 0)
 		return cli_fail("cannot revoke '%s': %s", code, err_msg());
+	/* a running hub notices the change itself (data_version); the nudge
+	 * only makes it sooner */
+	if (cli_sync_nudge)
+		cli_sync_nudge(ctx, n);
 	if (!ctx->quiet)
-		printf("revoked '%s': its connections are refused from now on\n",
-		       code);
+		printf("revoked '%s': new connections are refused, and a running "
+		       "taphopd ends its open session within a second\n", code);
+	return 0;
+}
+
+/* The rule of `taphop init` for a node code: a scope code, given in its
+ * canonical form (2 to 63 lowercase letters, digits and '-'). */
+static int check_ward_code(const char *code)
+{
+	struct column_desc c = { "ward code", COL_SCOPE, 0, "ward code",
+				 "ward code", NULL, NULL, 0, 0, 0, NULL };
+	char buf[128];
+	int r = validate_value(&c, code, buf, sizeof(buf));
+
+	if (r == 1)
+		return cli_fail("ward code is required");
+	if (r != 0)
+		return cli_fail("cannot enroll '%s': %s", code, err_msg());
+	if (strcmp(buf, code) != 0)
+		return cli_fail("cannot enroll '%s': a ward code is written "
+				"'%s'", code, buf);
 	return 0;
 }
 
@@ -67,12 +95,15 @@ static int enroll_ward(struct cli_ctx *ctx, struct node *n,
 		       const struct cli_args *a)
 {
 	struct node_info ni, old;
+	int known;
 
 	if (store_role(n->store) != STORE_ROLE_HUB)
 		return cli_fail("this node is a ward: enroll wards on the hub, "
 				"or use 'taphop enroll --hub ENDPOINT SIGNKEY "
 				"TRANSPORTKEY' to name this ward's hub");
 	memset(&ni, 0, sizeof(ni));
+	if (check_ward_code(a->pos[0]) != 0)
+		return 1;
 	if (strlen(a->pos[0]) >= sizeof(ni.code))
 		return cli_fail("ward code '%s' is longer than %zu characters",
 				a->pos[0], sizeof(ni.code) - 1);
@@ -85,15 +116,20 @@ static int enroll_ward(struct cli_ctx *ctx, struct node *n,
 	if (keys_pk_from_text(a->pos[1], "signing key", ni.sign_pk) != 0 ||
 	    keys_pk_from_text(a->pos[2], "transport key", ni.box_pk) != 0)
 		return cli_fail("%s", err_msg());
-	if (store_node_get(n->store, ni.code, &old) == 0 &&
-	    memcmp(old.sign_pk, ni.sign_pk, sizeof(ni.sign_pk)) != 0)
+	known = store_node_get(n->store, ni.code, &old) == 0;
+	if (known && memcmp(old.sign_pk, ni.sign_pk, sizeof(ni.sign_pk)) != 0)
 		return cli_fail("ward '%s' is already enrolled with another "
 				"signing key; a ward keeps its key for life",
 				ni.code);
+	if (known && old.revoked && !cli_flag(a, "reinstate"))
+		return cli_fail("ward '%s' is revoked: add --reinstate to let it "
+				"connect again", ni.code);
 	if (store_node_put(n->store, &ni) != 0)
 		return cli_fail("cannot enroll '%s': %s", ni.code, err_msg());
 	if (!ctx->quiet)
-		printf("enrolled ward '%s' under '%s'\n", ni.code, ni.parent);
+		printf("%s ward '%s' under '%s'\n",
+		       known && old.revoked ? "reinstated" : "enrolled", ni.code,
+		       ni.parent);
 	return 0;
 }
 
@@ -184,6 +220,9 @@ static int exec(struct cli_ctx *ctx, struct cli_args *a)
 		return cli_usage(&cmd_enroll, "--show takes no arguments");
 	if (rev && a->npos)
 		return cli_usage(&cmd_enroll, "--revoke takes only a code");
+	if (cli_flag(a, "reinstate") && (rev || hub || cli_flag(a, "show")))
+		return cli_usage(&cmd_enroll, "--reinstate goes with CODE "
+				 "SIGNKEY TRANSPORTKEY");
 	if (!cli_flag(a, "show") && !rev && a->npos != (hub ? 2 : 3))
 		return cli_usage(&cmd_enroll, hub ? "--hub needs ENDPOINT "
 				 "SIGNKEY TRANSPORTKEY" :
@@ -205,8 +244,8 @@ static int exec(struct cli_ctx *ctx, struct cli_args *a)
 const struct cli_command cmd_enroll = {
 	.name = "enroll",
 	.summary = "register a ward on the hub, or the hub on a ward",
-	.usage = "CODE SIGNKEY TRANSPORTKEY | --hub ENDPOINT SIGNKEY "
-		 "TRANSPORTKEY | --show | --revoke CODE",
+	.usage = "[--reinstate] CODE SIGNKEY TRANSPORTKEY | --hub ENDPOINT "
+		 "SIGNKEY TRANSPORTKEY | --show | --revoke CODE",
 	.opts = opts,
 	.exec = exec,
 	.description =

@@ -73,14 +73,21 @@ int cli_sync_waiting(struct node *n, const char *ward, long long *out)
 		return -1;
 	peer = ward ? ward : store_parent_scope(s);
 	if (ward) {
-		char cur[STORE_CODE_MAX];
-		snprintf(cur, sizeof(cur), "%s", ward);
-		while (cur[0] && nscopes < 8) {
-			struct node_info ni;
-			snprintf(scopes[nscopes++], STORE_CODE_MAX, "%s", cur);
-			if (store_node_get(s, cur, &ni) != 0)
+		/* the ward's node scope and those above it, as the hub relays */
+		struct node_info ni;
+		int known = store_node_get(s, ward, &ni) == 0;
+
+		while (known && nscopes < 8) {
+			char parent[STORE_CODE_MAX];
+
+			snprintf(scopes[nscopes++], STORE_CODE_MAX, "%s", ni.scope);
+			if (!ni.parent[0] || nscopes == 8)
 				break;
-			snprintf(cur, sizeof(cur), "%s", ni.parent);
+			snprintf(parent, sizeof(parent), "%s", ni.parent);
+			if (store_node_get(s, parent, &ni) != 0) {
+				snprintf(scopes[nscopes++], STORE_CODE_MAX, "%s", parent);
+				break;
+			}
 		}
 	}
 	for (size_t i = 0; i < nh; i++) {

@@ -7,7 +7,10 @@
  * the nudge makes a waiting ward reconnect at once.
  *   --wait SECONDS   then wait until the hub has acknowledged everything
  *                    (ward) or every ward has (hub); exit 1 on timeout
- *   --unpark ORIGIN/SCOPE   clear a parked stream after the cause is fixed
+ *   --unpark ORIGIN/SCOPE   clear a parked stream after the cause is fixed;
+ *                    a running daemon is nudged and reads the parked set
+ *                    again, no restart needed.  Each side keeps its own
+ *                    parking: the other side must unpark too.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -46,11 +49,12 @@ int cli_sync_nudge(struct cli_ctx *ctx, struct node *n)
 	return 0;
 }
 
-static int unpark(struct node *n, const char *what)
+static int unpark(struct cli_ctx *ctx, struct node *n, const char *what)
 {
 	const char *slash = strchr(what, '/');
 	char origin[STORE_CODE_MAX];
 	int changed = 0;
+	long pid;
 
 	if (!slash || (size_t)(slash - what) >= sizeof(origin))
 		return cli_fail("--unpark: '%s' is not ORIGIN/SCOPE", what);
@@ -59,8 +63,20 @@ static int unpark(struct node *n, const char *what)
 		return cli_fail("cannot unpark '%s': %s", what, err_msg());
 	if (!changed)
 		return cli_fail("stream '%s' is not parked", what);
-	printf("stream %s unparked; restart taphopd for it to sync again\n",
-	       what);
+	if (cli_daemon_pid(n, &pid) && cli_sync_nudge(ctx, n) == 0)
+		printf("stream %s unparked here; taphopd (pid %ld) syncs it "
+		       "again now\n", what, pid);
+	else
+		printf("stream %s unparked here; it syncs again when taphopd "
+		       "runs\n", what);
+	if (store_role(n->store) == STORE_ROLE_HUB)
+		printf("the ward that parked it keeps its own parking: run "
+		       "'taphop sync --unpark %s' there too if its status "
+		       "shows it\n", what);
+	else
+		printf("the hub keeps its own parking: run 'taphop sync "
+		       "--unpark %s' on the hub too if its status shows it\n",
+		       what);
 	return 0;
 }
 
@@ -94,7 +110,7 @@ static int exec(struct cli_ctx *ctx, struct cli_args *a)
 	if (cli_node_open(ctx, &n) != 0)
 		return 1;
 	if (up) {
-		rc = unpark(n, up);
+		rc = unpark(ctx, n, up);
 		goto done;
 	}
 	if (!cli_daemon_pid(n, &pid)) {

@@ -7,6 +7,14 @@
  * A session exists only after a valid hello; a session silent for three
  * heartbeat intervals is dropped (the ward will say hello again).  A bad
  * message from one ward is answered and logged, never fatal to the loop.
+ *
+ * The hub keeps a copy of the nodes table (the roster).  When another
+ * process changes it (SQLite data_version, e.g. `taphop enroll`), every
+ * session is re-checked: a revoked ward's session ends at once and its
+ * messages are dropped from then on (ZAP only runs at connect), the other
+ * wards get the new roster and their relay scopes are recomputed.  What a
+ * ward says about streams (hello, ack, error) is taken only for streams the
+ * hub holds and relays to that ward.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +36,10 @@ struct hub {
 	size_t nheads;
 	int dirty;
 	int status_due; /* a ward came or went: rewrite the status file */
+	struct node_info *nodes; /* the roster as last read */
+	size_t nnodes;
+	uint64_t roster_fp;      /* its fingerprint, to notice changes */
+	int roster_read;
 };
 
 struct zapctx {
@@ -36,7 +48,8 @@ struct zapctx {
 	struct store *s; /* the ZAP thread's own handle */
 };
 
-/* ZAP thread: admit an enrolled, non-revoked node other than ourselves. */
+/* ZAP thread: admit an enrolled, non-revoked node other than ourselves
+ * (0); refuse anything else (1); -1 when the keys cannot be read. */
 static int zap_check(void *arg, const unsigned char key[TP_KEY_LEN],
 		     const char *address, char *user_id, size_t user_max)
 {
@@ -44,7 +57,7 @@ static int zap_check(void *arg, const unsigned char key[TP_KEY_LEN],
 	struct node_info *nodes = NULL;
 	char fpr[16];
 	size_t n = 0;
-	int rc = -1;
+	int rc = 1;
 
 	log_key_fpr(key, fpr, sizeof(fpr));
 	if (!z->s && store_open(&z->s, z->db_path, NULL) < 0) {
@@ -127,23 +140,31 @@ static int heads_refresh(struct hub *h)
 	return store_streams(h->e->node->store, NULL, &h->heads, &h->nheads);
 }
 
-/* The ward's scope and every scope above it. */
-static int peer_scopes(struct hub *h, struct sync_session *ss)
+/* The ward's scope (its node's scope, as store_may_write and `bundle
+ * --for` take it) and every scope above it; a parent this hub does not
+ * know as a node counts as a scope of that name. */
+static void peer_scopes(struct hub *h, struct sync_session *ss)
 {
 	struct store *s = h->e->node->store;
-	char cur[STORE_CODE_MAX];
+	struct node_info ni;
 
 	ss->nscopes = 0;
-	snprintf(cur, sizeof(cur), "%s", ss->peer);
-	while (cur[0] && ss->nscopes < SYNC_MAX_SCOPES) {
-		struct node_info ni;
+	if (store_node_get(s, ss->peer, &ni) < 0)
+		return;
+	for (;;) {
+		char parent[STORE_CODE_MAX];
 
-		snprintf(ss->scopes[ss->nscopes++], STORE_CODE_MAX, "%s", cur);
-		if (store_node_get(s, cur, &ni) < 0)
+		snprintf(ss->scopes[ss->nscopes++], STORE_CODE_MAX, "%s",
+			 ni.scope);
+		if (!ni.parent[0] || ss->nscopes == SYNC_MAX_SCOPES)
 			break;
-		snprintf(cur, sizeof(cur), "%s", ni.parent);
+		snprintf(parent, sizeof(parent), "%s", ni.parent);
+		if (store_node_get(s, parent, &ni) < 0) {
+			snprintf(ss->scopes[ss->nscopes++], STORE_CODE_MAX,
+				 "%s", parent);
+			break;
+		}
 	}
-	return 0;
 }
 
 int role_roster(struct store *s, Taphop__Sync__RosterEntry ***out,
@@ -219,6 +240,72 @@ static int send_welcome(struct hub *h, struct sync_session *ss)
 	return rc;
 }
 
+/* 1 if the hub holds stream (origin, scope). */
+static int holds(const struct hub *h, const char *origin, const char *scope)
+{
+	for (size_t i = 0; i < h->nheads; i++)
+		if (strcmp(h->heads[i].origin, origin) == 0 &&
+		    strcmp(h->heads[i].scope, scope) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if code is revoked or no longer enrolled, by the roster as last read. */
+static int revoked(const struct hub *h, const char *code)
+{
+	for (size_t i = 0; i < h->nnodes; i++)
+		if (strcmp(h->nodes[i].code, code) == 0)
+			return h->nodes[i].revoked != 0;
+	return 1;
+}
+
+/*
+ * Takes the positions a hello claims, in one transaction: only for streams
+ * the hub holds and relays to this ward (anything else a ward says is
+ * ignored, so it cannot make the hub's memory or sync_acked grow).
+ */
+static int hello_knowledge(struct hub *h, struct sync_session *ss,
+			   const Taphop__Sync__Hello *hello)
+{
+	struct store *s = h->e->node->store;
+	size_t taken = 0;
+	int rc;
+
+	if ((rc = store_batch_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < hello->n_knowledge; i++) {
+		const Taphop__Sync__StreamPos *p = hello->knowledge[i];
+		struct stream_head hd;
+		struct sync_stream *st;
+
+		memset(&hd, 0, sizeof(hd));
+		snprintf(hd.origin, sizeof(hd.origin), "%s", p->origin);
+		snprintf(hd.scope, sizeof(hd.scope), "%s", p->scope);
+		if (!hub_filter(ss, &hd, NULL) || !holds(h, p->origin, p->scope))
+			continue;
+		if (!(st = sync_stream_get(ss, p->origin, p->scope))) {
+			rc = err_last();
+			break;
+		}
+		st->sent = st->acked = p->seq;
+		if ((rc = syncdb_ack_set(s, ss->peer, p->origin, p->scope,
+					 p->seq)) < 0)
+			break;
+		taken++;
+	}
+	if (rc < 0) {
+		store_batch_rollback(s);
+		return rc;
+	}
+	if ((rc = store_batch_commit(s)) < 0)
+		return rc;
+	if (taken < hello->n_knowledge)
+		log_debug("hello of '%s': %zu of %zu stream position(s) are of "
+			  "streams not relayed to it: ignored", ss->peer,
+			  hello->n_knowledge - taken, hello->n_knowledge);
+	return 0;
+}
+
 static int on_hello(struct hub *h, const struct tp_msg *m,
 		    const Taphop__Sync__Hello *hello)
 {
@@ -262,28 +349,111 @@ static int on_hello(struct hub *h, const struct tp_msg *m,
 	memcpy(ss->rid, m->rid, m->rid_len);
 	ss->rid_len = m->rid_len;
 	peer_scopes(h, ss);
-	if ((rc = syncdb_tx_begin(e->node->store)) < 0)
+	if ((rc = heads_refresh(h)) < 0 ||
+	    (rc = hello_knowledge(h, ss, hello)) < 0)
 		return rc;
-	for (size_t i = 0; i < hello->n_knowledge; i++) {
-		const Taphop__Sync__StreamPos *p = hello->knowledge[i];
-		struct sync_stream *st = sync_stream_get(ss, p->origin,
-							 p->scope);
-		if (!st)
-			break;
-		st->sent = st->acked = p->seq;
-		syncdb_ack_set(e->node->store, ss->peer, p->origin, p->scope,
-			       p->seq);
-	}
-	syncdb_tx_commit(e->node->store);
 	ss->limit = hello->credit;
 	ss->established = 1;
 	ss->last_rx_ms = ss->last_ack_ms = sync_now_ms();
-	if ((rc = heads_refresh(h)) < 0 || (rc = send_welcome(h, ss)) < 0)
+	if ((rc = send_welcome(h, ss)) < 0)
 		return rc;
 	h->status_due = 1;
 	log_info("ward '%s' connected (%zu stream(s) known)", ss->peer,
 		 hello->n_knowledge);
 	return sync_pump(e, ss, h->heads, h->nheads, hub_filter);
+}
+
+static int send_roster(struct hub *h, struct sync_session *ss)
+{
+	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
+	Taphop__Sync__Roster ro = TAPHOP__SYNC__ROSTER__INIT;
+	struct node_info *nodes = NULL;
+	int rc;
+
+	rc = role_roster(h->e->node->store, &ro.nodes, &ro.n_nodes, &nodes);
+	if (rc == 0) {
+		env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_ROSTER;
+		env.roster = &ro;
+		rc = sync_send(h->e, ss, &env);
+		free(ro.nodes);
+	}
+	free(nodes);
+	return rc;
+}
+
+/* FNV-1a over what the roster carries and what the hub decides from. */
+static uint64_t roster_fp(const struct node_info *v, size_t n)
+{
+	uint64_t x = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p;
+		struct node_info ni;
+
+		/* copy field by field so padding and bytes after a string's
+		 * end never count */
+		memset(&ni, 0, sizeof(ni));
+		snprintf(ni.code, sizeof(ni.code), "%s", v[i].code);
+		snprintf(ni.scope, sizeof(ni.scope), "%s", v[i].scope);
+		snprintf(ni.parent, sizeof(ni.parent), "%s", v[i].parent);
+		memcpy(ni.sign_pk, v[i].sign_pk, sizeof(ni.sign_pk));
+		memcpy(ni.box_pk, v[i].box_pk, sizeof(ni.box_pk));
+		ni.role = v[i].role;
+		ni.revoked = v[i].revoked;
+		p = (const unsigned char *)&ni;
+		for (size_t k = 0; k < sizeof(ni); k++)
+			x = (x ^ p[k]) * 1099511628211ull;
+	}
+	return x;
+}
+
+/*
+ * Reads the nodes table again; when it changed, ends the session of every
+ * revoked ward and sends the others the new roster.  Called at start and
+ * whenever another process committed.
+ */
+static int roster_check(struct hub *h)
+{
+	struct node_info *v = NULL;
+	size_t n = 0;
+	uint64_t fp;
+	int rc;
+
+	if ((rc = store_nodes(h->e->node->store, &v, &n)) < 0)
+		return rc;
+	fp = roster_fp(v, n);
+	if (h->roster_read && fp == h->roster_fp) {
+		free(v);
+		return 0;
+	}
+	free(h->nodes);
+	h->nodes = v;
+	h->nnodes = n;
+	h->roster_fp = fp;
+	h->roster_read = 1;
+	for (size_t i = 0; i < h->npeers; i++) {
+		struct sync_session *ss = &h->peers[i];
+
+		if (!ss->established)
+			continue;
+		if (revoked(h, ss->peer)) {
+			log_warn("ward '%s' is revoked: its session ends now "
+				 "and its messages are dropped", ss->peer);
+			sync_send_error(h->e, ss,
+					TAPHOP__SYNC__ERROR__CODE__UNKNOWN_NODE,
+					NULL, NULL, 0, 1,
+					"this node's key has been revoked");
+			ss->established = 0;
+			h->status_due = 1;
+			continue;
+		}
+		peer_scopes(h, ss);
+		if ((rc = send_roster(h, ss)) < 0 && rc != ERR_BUSY &&
+		    rc != ERR_NOTFOUND)
+			log_warn("cannot send the roster to '%s': %s",
+				 ss->peer, err_msg());
+	}
+	return 0;
 }
 
 static int on_message(struct hub *h, struct tp_msg *m)
@@ -296,6 +466,11 @@ static int on_message(struct hub *h, struct tp_msg *m)
 
 	if (!m->user_id[0])
 		return 0; /* cannot happen under CURVE + ZAP; ignore */
+	if (revoked(h, m->user_id)) {
+		/* admitted before its revocation: ZAP does not see it again */
+		log_debug("dropped a message from revoked '%s'", m->user_id);
+		return 0;
+	}
 	ss = peer_find(h, m->user_id);
 	if (codec_decode(&cm, m->data, m->len) < 0) {
 		log_warn("malformed message from '%s': %s", m->user_id,
@@ -327,7 +502,7 @@ static int on_message(struct hub *h, struct tp_msg *m)
 	ss->last_rx_ms = sync_now_ms();
 	switch (env->msg_case) {
 	case TAPHOP__SYNC__ENVELOPE__MSG_CHANGESETS:
-		rc = sync_apply_batch(e, ss, env->changesets, &n);
+		rc = sync_apply_batch(e, ss, env->changesets, 1, &n);
 		if (rc == 0 && n) {
 			h->dirty = 1;
 			log_debug("applied %d change-set(s) from '%s'", n,
@@ -350,7 +525,7 @@ static int on_message(struct hub *h, struct tp_msg *m)
 	case TAPHOP__SYNC__ENVELOPE__MSG_PONG:
 		break;
 	case TAPHOP__SYNC__ENVELOPE__MSG_ERROR:
-		rc = sync_on_error(e, ss, env->error);
+		rc = sync_on_error(e, ss, env->error, hub_filter);
 		break;
 	default:
 		log_warn("unexpected %s from '%s'", codec_msg_name(env),
@@ -393,6 +568,18 @@ static void tick(struct hub *h, int relay)
 	}
 }
 
+/* `taphop sync` (SIGUSR1), e.g. after `--unpark`: the parked set is read
+ * again and every cursor rewound, so an unparked stream flows again. */
+static void parked_reload(struct hub *h)
+{
+	if (sync_parked_load(h->e) < 0) {
+		log_warn("cannot read the parked streams: %s", err_msg());
+		return;
+	}
+	for (size_t i = 0; i < h->npeers; i++)
+		sync_session_rewind(&h->peers[i]);
+}
+
 static void write_status(struct hub *h)
 {
 	size_t up = 0;
@@ -427,7 +614,7 @@ int hub_run(struct sync_env *e, struct tp_ctx *ctx,
 	    (rc = tp_router_bind(&e->sock, ctx, e->cfg->listen, e->node->keys.box_sk,
 				 CODEC_MAX_MSG)) < 0)
 		goto done;
-	if ((rc = heads_refresh(&h)) < 0)
+	if ((rc = heads_refresh(&h)) < 0 || (rc = roster_check(&h)) < 0)
 		goto done;
 	syncdb_data_version(e->node->store, &e->data_version);
 	log_info("hub '%s' listening on %s", z.self, e->cfg->listen);
@@ -448,7 +635,12 @@ int hub_run(struct sync_env *e, struct tp_ctx *ctx,
 		    dv != e->data_version) {
 			e->data_version = dv; /* an officer's edit on the hub */
 			relay = 1;
+			if (roster_check(&h) < 0)
+				log_warn("cannot read the nodes: %s",
+					 err_msg());
 		}
+		if (*nudge)
+			parked_reload(&h);
 		now = sync_now_ms();
 		if (h.dirty || relay || *nudge || now - last_tick >= 200) {
 			tick(&h, h.dirty || relay || *nudge);
@@ -475,6 +667,7 @@ done:
 		sync_session_release(&h.peers[i]);
 	free(h.peers);
 	free(h.heads);
+	free(h.nodes);
 	/* the ZAP thread may still use z: the caller frees ctx before we go */
 	tp_ctx_free(ctx);
 	store_close(z.s);

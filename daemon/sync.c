@@ -5,7 +5,10 @@
  * Invariants: an Ack names only heads read back after the SQLite commit of
  * the batch it answers (so it never acknowledges anything not durable); a
  * parked stream is neither sent nor applied; every change-set travels as
- * the bytes store_changeset_get returned, never re-encoded.
+ * the bytes store_changeset_get returned, never re-encoded.  Parking is
+ * per peer: what one peer refuses or sends never stops another's streams.
+ * No reason text a peer sent, and no apply error that can quote a value,
+ * is ever logged.
  */
 #include "daemon/sync.h"
 
@@ -46,6 +49,7 @@ static uint64_t wall_ms(void)
 void sync_session_reset(struct sync_session *ss)
 {
 	ss->established = 0;
+	ss->need_roster = 0;
 	ss->nstreams = 0;
 	ss->nsent = 0;
 	ss->limit = 0;
@@ -60,22 +64,39 @@ void sync_session_release(struct sync_session *ss)
 	ss->nstreams = ss->cap = 0;
 }
 
-struct sync_stream *sync_stream_get(struct sync_session *ss,
-				    const char *origin, const char *scope)
+struct sync_stream *sync_stream_find(struct sync_session *ss,
+				     const char *origin, const char *scope)
 {
-	struct sync_stream *st;
-
 	for (size_t i = 0; i < ss->nstreams; i++) {
-		st = &ss->streams[i];
+		struct sync_stream *st = &ss->streams[i];
+
 		if (strcmp(st->origin, origin) == 0 &&
 		    strcmp(st->scope, scope) == 0)
 			return st;
 	}
+	return NULL;
+}
+
+struct sync_stream *sync_stream_get(struct sync_session *ss,
+				    const char *origin, const char *scope)
+{
+	struct sync_stream *st = sync_stream_find(ss, origin, scope);
+
+	if (st)
+		return st;
+	if (ss->nstreams >= SYNC_MAX_STREAMS) {
+		err_set(ERR_PROTOCOL, "more than %d streams with '%s'",
+			SYNC_MAX_STREAMS, ss->peer);
+		return NULL;
+	}
 	if (ss->nstreams == ss->cap) {
 		size_t cap = ss->cap ? ss->cap * 2 : 16;
 		void *p = realloc(ss->streams, cap * sizeof(*ss->streams));
-		if (!p)
+
+		if (!p) {
+			err_set(ERR_NOMEM, "out of memory");
 			return NULL;
+		}
 		ss->streams = p;
 		ss->cap = cap;
 	}
@@ -86,21 +107,29 @@ struct sync_stream *sync_stream_get(struct sync_session *ss,
 	return st;
 }
 
+void sync_session_rewind(struct sync_session *ss)
+{
+	for (size_t i = 0; i < ss->nstreams; i++)
+		ss->streams[i].sent = ss->streams[i].acked;
+}
+
 /* ---- parked streams ---------------------------------------------------- */
 
-static int parked_add(struct sync_env *e, const char *origin,
-		      const char *scope)
+static int parked_add(struct sync_env *e, const char *peer,
+		      const char *origin, const char *scope)
 {
-	void *p;
+	struct sync_park *p;
 
-	if (sync_is_parked(e, origin, scope))
+	if (sync_is_parked(e, peer, origin, scope))
 		return 0;
 	p = realloc(e->parked, (e->nparked + 1) * sizeof(*e->parked));
 	if (!p)
 		return err_set(ERR_NOMEM, "out of memory");
 	e->parked = p;
-	snprintf(e->parked[e->nparked++], sizeof(*e->parked), "%s\n%s",
-		 origin, scope);
+	p = &e->parked[e->nparked++];
+	snprintf(p->peer, sizeof(p->peer), "%s", peer);
+	snprintf(p->origin, sizeof(p->origin), "%s", origin);
+	snprintf(p->scope, sizeof(p->scope), "%s", scope);
 	return 0;
 }
 
@@ -108,8 +137,8 @@ static int parked_cb(void *ctx, const char *peer, const char *origin,
 		     const char *scope, uint64_t seq, const char *code,
 		     const char *reason)
 {
-	(void)peer, (void)seq, (void)code, (void)reason;
-	return parked_add(ctx, origin, scope);
+	(void)seq, (void)code, (void)reason;
+	return parked_add(ctx, peer, origin, scope);
 }
 
 int sync_parked_load(struct sync_env *e)
@@ -118,17 +147,17 @@ int sync_parked_load(struct sync_env *e)
 	return syncdb_parked(e->node->store, parked_cb, e);
 }
 
-int sync_is_parked(const struct sync_env *e, const char *origin,
-		   const char *scope)
+int sync_is_parked(const struct sync_env *e, const char *peer,
+		   const char *origin, const char *scope)
 {
-	char key[2 * STORE_CODE_MAX];
+	for (size_t i = 0; i < e->nparked; i++) {
+		const struct sync_park *p = &e->parked[i];
 
-	if (!e->nparked)
-		return 0;
-	snprintf(key, sizeof(key), "%s\n%s", origin, scope);
-	for (size_t i = 0; i < e->nparked; i++)
-		if (strcmp(e->parked[i], key) == 0)
+		if (strcmp(p->origin, origin) == 0 &&
+		    strcmp(p->scope, scope) == 0 &&
+		    strcmp(p->peer, peer) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -262,11 +291,11 @@ static int fill_batch(struct sync_env *e, struct sync_session *ss,
 		const struct stream_head *h = &heads[i];
 		struct sync_stream *st;
 
-		if (!filter(ss, h, self) || sync_is_parked(e, h->origin,
-							   h->scope))
+		if (!filter(ss, h, self) ||
+		    sync_is_parked(e, ss->peer, h->origin, h->scope))
 			continue;
 		if (!(st = sync_stream_get(ss, h->origin, h->scope)))
-			return err_set(ERR_NOMEM, "out of memory");
+			return err_last();
 		while (st->sent < h->seq && k < max &&
 		       bytes < SYNC_BATCH_BYTES) {
 			unsigned char *b = NULL;
@@ -282,6 +311,8 @@ static int fill_batch(struct sync_env *e, struct sync_session *ss,
 			bytes += len;
 			k++;
 			st->sent++;
+			if (st->sent > st->hi)
+				st->hi = st->sent;
 		}
 	}
 done:
@@ -363,28 +394,35 @@ int sync_on_ack(struct sync_env *e, struct sync_session *ss,
 	ss->last_ack_ms = sync_now_ms();
 	if (!ack->n_streams)
 		return 0;
-	if ((rc = syncdb_tx_begin(s)) < 0)
+	if ((rc = store_batch_begin(s)) < 0)
 		return rc;
+	/* only streams this session sends: an Ack cannot add any */
 	for (size_t i = 0; i < ack->n_streams && rc == 0; i++) {
 		const Taphop__Sync__StreamPos *p = ack->streams[i];
-		struct sync_stream *st = sync_stream_get(ss, p->origin,
-							 p->scope);
 
-		if (!st) {
-			rc = err_set(ERR_NOMEM, "out of memory");
-			break;
-		}
+		if (sync_stream_find(ss, p->origin, p->scope))
+			rc = syncdb_ack(s, ss->peer, p->origin, p->scope,
+					p->seq);
+	}
+	if (rc < 0) {
+		store_batch_rollback(s);
+		return rc;
+	}
+	if ((rc = store_batch_commit(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < ack->n_streams; i++) {
+		const Taphop__Sync__StreamPos *p = ack->streams[i];
+		struct sync_stream *st = sync_stream_find(ss, p->origin,
+							  p->scope);
+
+		if (!st)
+			continue;
 		if (p->seq > st->acked)
 			st->acked = p->seq;
 		if (st->sent < st->acked)
 			st->sent = st->acked;
-		rc = syncdb_ack(s, ss->peer, p->origin, p->scope, p->seq);
 	}
-	if (rc == 0)
-		rc = syncdb_tx_commit(s);
-	else
-		syncdb_tx_commit(s);
-	return rc;
+	return 0;
 }
 
 static const char *code_name(int code)
@@ -405,34 +443,63 @@ static const char *code_name(int code)
 }
 
 int sync_on_error(struct sync_env *e, struct sync_session *ss,
-		  const Taphop__Sync__Error *er)
+		  const Taphop__Sync__Error *er, sync_filter filter)
 {
+	const char *self = store_node_code(e->node->store);
+	char reason[CODEC_MAX_REASON];
+	struct stream_head h;
 	struct sync_stream *st;
 	int rc;
 
+	/* the reason is the peer's text: it may quote values, never log it */
 	if (!er->origin || !er->scope) {
-		log_warn("'%s' reports %s error: %s", ss->peer,
-			 code_name(er->code), er->reason);
+		log_warn("'%s' reports a %s error", ss->peer,
+			 code_name(er->code));
 		return 0;
 	}
-	st = sync_stream_get(ss, er->origin, er->scope);
-	if (er->code == TAPHOP__SYNC__ERROR__CODE__GAP ||
-	    er->code == TAPHOP__SYNC__ERROR__CODE__INTERNAL) {
+	memset(&h, 0, sizeof(h));
+	snprintf(h.origin, sizeof(h.origin), "%s", er->origin);
+	snprintf(h.scope, sizeof(h.scope), "%s", er->scope);
+	st = sync_stream_find(ss, er->origin, er->scope);
+	if (!st || !filter(ss, &h, self) || !er->has_seq ||
+	    er->seq <= st->acked || er->seq > st->hi) {
+		log_debug("ignored a %s error from '%s' about %s/%s#%llu: not "
+			  "a change-set sent to it", code_name(er->code),
+			  ss->peer, er->origin, er->scope,
+			  (unsigned long long)er->seq);
+		return 0;
+	}
+	switch (er->code) {
+	case TAPHOP__SYNC__ERROR__CODE__GAP:
+	case TAPHOP__SYNC__ERROR__CODE__INTERNAL:
+	case TAPHOP__SYNC__ERROR__CODE__UNKNOWN_NODE:
 		log_info("'%s' reports %s at %s/%s#%llu: resending", ss->peer,
 			 code_name(er->code), er->origin, er->scope,
 			 (unsigned long long)er->seq);
-		if (st)
-			st->sent = st->acked;
+		st->sent = st->acked;
+		return 0;
+	case TAPHOP__SYNC__ERROR__CODE__SIGNATURE:
+	case TAPHOP__SYNC__ERROR__CODE__CHAIN:
+	case TAPHOP__SYNC__ERROR__CODE__SCOPE:
+	case TAPHOP__SYNC__ERROR__CODE__INVALID:
+	case TAPHOP__SYNC__ERROR__CODE__PARKED:
+	case TAPHOP__SYNC__ERROR__CODE__VERSION:
+		break;
+	default:
 		return 0;
 	}
-	log_error("'%s' refused change-set %s/%s#%llu (%s): %s; the stream "
-		  "is parked until an officer acts", ss->peer, er->origin,
-		  er->scope, (unsigned long long)er->seq, code_name(er->code),
-		  er->reason);
+	log_error("'%s' refused change-set %s/%s#%llu (%s): the stream is "
+		  "parked for '%s' until an officer acts", ss->peer,
+		  er->origin, er->scope, (unsigned long long)er->seq,
+		  code_name(er->code), ss->peer);
+	codec_reason_clean(reason, sizeof(reason),
+			  er->code == TAPHOP__SYNC__ERROR__CODE__INVALID ?
+				  ERR_INVALID : ERR_PROTOCOL,
+			  er->reason);
 	rc = syncdb_park(e->node->store, ss->peer, er->origin, er->scope,
-			 er->seq, code_name(er->code), er->reason);
+			 er->seq, code_name(er->code), reason);
 	if (rc == 0)
-		rc = parked_add(e, er->origin, er->scope);
+		rc = parked_add(e, ss->peer, er->origin, er->scope);
 	return rc;
 }
 
@@ -453,91 +520,152 @@ static int err_to_wire(int code)
 	}
 }
 
+#define MAX_TOUCHED 256
+#define MAX_VERDICTS 64
+
 struct touched {
 	char origin[STORE_CODE_MAX], scope[STORE_CODE_MAX];
 };
 
-static void touch(struct touched *t, size_t *n, size_t max,
-		  const char *origin, const char *scope)
+/* A refusal decided inside the batch transaction, told after its commit. */
+struct verdict {
+	int wire, park;
+	char origin[STORE_CODE_MAX], scope[STORE_CODE_MAX];
+	uint64_t seq;
+	char reason[CODEC_MAX_REASON];
+};
+
+/* What one batch collects while its transaction is open. */
+struct batch {
+	struct touched t[MAX_TOUCHED];
+	size_t nt;
+	struct verdict v[MAX_VERDICTS];
+	size_t nv;
+};
+
+static void touch(struct batch *bt, const char *origin, const char *scope)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(t[i].origin, origin) == 0 &&
-		    strcmp(t[i].scope, scope) == 0)
+	for (size_t i = 0; i < bt->nt; i++)
+		if (strcmp(bt->t[i].origin, origin) == 0 &&
+		    strcmp(bt->t[i].scope, scope) == 0)
 			return;
-	if (*n == max)
+	if (bt->nt == MAX_TOUCHED)
 		return;
-	snprintf(t[*n].origin, sizeof(t->origin), "%s", origin);
-	snprintf(t[*n].scope, sizeof(t->scope), "%s", scope);
-	(*n)++;
+	snprintf(bt->t[bt->nt].origin, STORE_CODE_MAX, "%s", origin);
+	snprintf(bt->t[bt->nt].scope, STORE_CODE_MAX, "%s", scope);
+	bt->nt++;
 }
 
-/* One change-set that store_apply refused (code rc): tell and maybe park. */
-static int refuse(struct sync_env *e, struct sync_session *ss, int rc,
-		  const unsigned char *bytes, size_t len, struct touched *t,
-		  size_t *nt, size_t maxt)
+static int verdict_has(const struct batch *bt, const char *origin,
+		       const char *scope)
 {
-	char reason[CODEC_MAX_REASON], origin[STORE_CODE_MAX] = "?",
-	     scope[STORE_CODE_MAX] = "?";
-	struct changeset *cs = NULL;
-	uint64_t seq = 0;
-	int wire = err_to_wire(rc), r = 0;
-
-	snprintf(reason, sizeof(reason), "%s", err_msg());
-	if (changeset_decode(&cs, bytes, len) == 0) {
-		snprintf(origin, sizeof(origin), "%s", cs->origin);
-		snprintf(scope, sizeof(scope), "%s", cs->scope);
-		seq = cs->seq;
-		changeset_free(cs);
-	}
-	if (rc == ERR_GAP) {
-		log_debug("change-set %s/%s#%llu from '%s' is ahead of its "
-			  "stream: not applied", origin, scope,
-			  (unsigned long long)seq, ss->peer);
-		touch(t, nt, maxt, origin, scope);
-		return sync_send_error(e, ss, wire, origin, scope, seq, 0,
-				       "%s", reason);
-	}
-	/* values may be sensitive: the reason goes to the peer (their own
-	 * data), the log names only the rule broken */
-	log_warn("refused change-set %s/%s#%llu from '%s': %s; stream parked",
-		 origin, scope, (unsigned long long)seq, ss->peer,
-		 rc == ERR_INVALID ? "a value breaks a rule" : reason);
-	if (strcmp(origin, "?") != 0) {
-		r = syncdb_park(e->node->store, ss->peer, origin, scope, seq,
-				err_name(rc), reason);
-		if (r == 0)
-			r = parked_add(e, origin, scope);
-	}
-	if (r < 0)
-		return r;
-	return sync_send_error(e, ss, wire, origin, scope, seq, 0,
-			       "refused %s/%s#%llu: %s", origin, scope,
-			       (unsigned long long)seq, reason);
-}
-
-/* A change-set of a parked stream, detected before applying. */
-static int parked_check(struct sync_env *e, struct sync_session *ss,
-			const unsigned char *bytes, size_t len, int *parked)
-{
-	struct changeset *cs = NULL;
-
-	*parked = 0;
-	if (!e->nparked || changeset_decode(&cs, bytes, len) < 0)
-		return 0;
-	if (sync_is_parked(e, cs->origin, cs->scope)) {
-		*parked = 1;
-		sync_send_error(e, ss, TAPHOP__SYNC__ERROR__CODE__PARKED,
-				cs->origin, cs->scope, cs->seq, 0,
-				"stream %s/%s is parked after an earlier "
-				"refusal; an officer must clear it",
-				cs->origin, cs->scope);
-	}
-	changeset_free(cs);
+	for (size_t i = 0; i < bt->nv; i++)
+		if (strcmp(bt->v[i].origin, origin) == 0 &&
+		    strcmp(bt->v[i].scope, scope) == 0)
+			return 1;
 	return 0;
 }
 
+/* Adds a verdict; NULL when the batch has too many (the change-set is then
+ * left unapplied and unanswered: the sender resends it later). */
+static struct verdict *verdict_add(struct batch *bt, int wire, int park,
+				   const char *origin, const char *scope,
+				   uint64_t seq)
+{
+	struct verdict *v;
+
+	if (bt->nv == MAX_VERDICTS)
+		return NULL;
+	v = &bt->v[bt->nv++];
+	v->wire = wire;
+	v->park = park;
+	v->seq = seq;
+	snprintf(v->origin, sizeof(v->origin), "%s", origin);
+	snprintf(v->scope, sizeof(v->scope), "%s", scope);
+	v->reason[0] = '\0';
+	return v;
+}
+
+/*
+ * One change-set that store_apply refused (code rc), described by cs (NULL
+ * if it does not even decode).  GAP and UNKNOWN_NODE are temporary: told at
+ * once, never parked.  Any other refusal is parked in the open transaction
+ * and becomes a verdict, told after the commit.
+ */
+static int refuse(struct sync_env *e, struct sync_session *ss, int rc,
+		  const struct changeset *cs, struct batch *bt)
+{
+	char reason[CODEC_MAX_REASON];
+	const char *origin = cs ? cs->origin : "?", *scope = cs ? cs->scope : "?";
+	uint64_t seq = cs ? cs->seq : 0;
+	int wire = err_to_wire(rc);
+	struct verdict *v;
+
+	codec_reason_clean(reason, sizeof(reason), rc, err_msg());
+	if (rc == ERR_GAP || rc == ERR_UNKNOWN_NODE) {
+		if (rc == ERR_UNKNOWN_NODE && !ss->need_roster)
+			log_info("change-set %s/%s#%llu from '%s' is signed "
+				 "by a node not known here yet: not applied, "
+				 "asking for the roster", origin, scope,
+				 (unsigned long long)seq, ss->peer);
+		else
+			log_debug("change-set %s/%s#%llu from '%s' is ahead "
+				  "of its stream: not applied", origin, scope,
+				  (unsigned long long)seq, ss->peer);
+		if (rc == ERR_UNKNOWN_NODE)
+			ss->need_roster = 1;
+		if (cs)
+			touch(bt, origin, scope);
+		/* a lost answer is harmless: the sender resends */
+		sync_send_error(e, ss, wire, cs ? origin : NULL,
+				cs ? scope : NULL, seq, 0, "%s", reason);
+		return 0;
+	}
+	if (!cs) {
+		/* nothing to park: the peer learns it sent garbage */
+		log_warn("refused an undecodable change-set from '%s' (%s)",
+			 ss->peer, err_name(rc));
+		sync_send_error(e, ss, wire, NULL, NULL, 0, 0,
+				"refused a change-set: %s", reason);
+		return 0;
+	}
+	if (!(v = verdict_add(bt, wire, 1, origin, scope, seq)))
+		return 0;
+	snprintf(v->reason, sizeof(v->reason), "refused %s/%s#%llu: %.800s",
+		 origin, scope, (unsigned long long)seq, reason);
+	return syncdb_park(e->node->store, ss->peer, origin, scope, seq,
+			   err_name(rc), v->reason);
+}
+
+/* After the commit: take the parks into memory, then tell the peer. */
+static int verdicts_tell(struct sync_env *e, struct sync_session *ss,
+			 const struct batch *bt)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < bt->nv; i++) {
+		const struct verdict *v = &bt->v[i];
+		int r;
+
+		if (v->park) {
+			log_warn("refused change-set %s/%s#%llu from '%s' "
+				 "(%s): stream parked for '%s'", v->origin,
+				 v->scope, (unsigned long long)v->seq,
+				 ss->peer, code_name(v->wire), ss->peer);
+			if ((r = parked_add(e, ss->peer, v->origin,
+					    v->scope)) < 0)
+				rc = r;
+		}
+		r = sync_send_error(e, ss, v->wire, v->origin, v->scope,
+				    v->seq, 0, "%s", v->reason);
+		if (r < 0 && r != ERR_BUSY && rc == 0)
+			rc = r;
+	}
+	return rc;
+}
+
 static int send_ack(struct sync_env *e, struct sync_session *ss,
-		    const struct touched *t, size_t nt)
+		    const struct batch *bt)
 {
 	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
 	Taphop__Sync__Ack ack = TAPHOP__SYNC__ACK__INIT;
@@ -549,9 +677,9 @@ static int send_ack(struct sync_env *e, struct sync_session *ss,
 		return rc;
 	keep = heads;
 	for (size_t i = 0; i < nh; i++)
-		for (size_t j = 0; j < nt; j++)
-			if (strcmp(heads[i].origin, t[j].origin) == 0 &&
-			    strcmp(heads[i].scope, t[j].scope) == 0) {
+		for (size_t j = 0; j < bt->nt; j++)
+			if (strcmp(heads[i].origin, bt->t[j].origin) == 0 &&
+			    strcmp(heads[i].scope, bt->t[j].scope) == 0) {
 				keep[k++] = heads[i];
 				break;
 			}
@@ -567,74 +695,112 @@ static int send_ack(struct sync_env *e, struct sync_session *ss,
 	return rc;
 }
 
-#define MAX_TOUCHED 256
+/* Decides, before applying, whether a change-set is to be left alone
+ * (1: another origin on a hub, a stream refused earlier in this batch, or
+ * parked for this peer) or applied (0). */
+static int screen(struct sync_env *e, struct sync_session *ss,
+		  const struct changeset *cs, int only_origin,
+		  struct batch *bt)
+{
+	struct verdict *v;
+
+	if (!cs)
+		return 0; /* store_apply says what is wrong with it */
+	if (only_origin && strcmp(cs->origin, ss->peer) != 0) {
+		log_warn("refused change-set %s/%s#%llu from '%s': a ward "
+			 "sends only its own change-sets", cs->origin,
+			 cs->scope, (unsigned long long)cs->seq, ss->peer);
+		sync_send_error(e, ss, TAPHOP__SYNC__ERROR__CODE__SCOPE,
+				cs->origin, cs->scope, cs->seq, 0,
+				"'%s' may send only change-sets it made, not "
+				"those of '%s'", ss->peer, cs->origin);
+		return 1;
+	}
+	if (verdict_has(bt, cs->origin, cs->scope))
+		return 1; /* refused earlier in this batch: told once */
+	if (!sync_is_parked(e, ss->peer, cs->origin, cs->scope))
+		return 0;
+	if ((v = verdict_add(bt, TAPHOP__SYNC__ERROR__CODE__PARKED, 0,
+			     cs->origin, cs->scope, cs->seq)))
+		snprintf(v->reason, sizeof(v->reason),
+			 "stream %s/%s is parked after an earlier refusal; an "
+			 "officer must clear it", cs->origin, cs->scope);
+	return 1;
+}
 
 int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
-		     const Taphop__Sync__ChangeSets *b, int *napplied)
+		     const Taphop__Sync__ChangeSets *b, int only_origin,
+		     int *napplied)
 {
 	struct store *s = e->node->store;
-	struct touched *t = NULL;
-	size_t nt = 0;
+	struct batch *bt = NULL;
 	int rc, n = 0;
 
 	*napplied = 0;
-	t = calloc(MAX_TOUCHED, sizeof(*t));
-	if (!t)
+	bt = calloc(1, sizeof(*bt));
+	if (!bt)
 		return err_set(ERR_NOMEM, "out of memory");
 	if ((rc = store_batch_begin(s)) < 0)
 		goto done;
 	for (size_t i = 0; i < b->n_changesets; i++) {
 		const ProtobufCBinaryData *c = &b->changesets[i];
+		struct changeset *cs = NULL;
 		struct apply_result res;
-		int parked;
 
-		parked_check(e, ss, c->data, c->len, &parked);
-		if (parked)
+		if (changeset_decode(&cs, c->data, c->len) < 0)
+			cs = NULL;
+		if (screen(e, ss, cs, only_origin, bt)) {
+			changeset_free(cs);
 			continue;
+		}
 		memset(&res, 0, sizeof(res));
 		rc = store_apply(s, c->data, c->len, &res);
 		if (rc == 0 || rc == ERR_DUPLICATE) {
 			if (rc == 0 && !res.duplicate)
 				n++;
 			if (res.origin[0])
-				touch(t, &nt, MAX_TOUCHED, res.origin,
-				      res.scope);
+				touch(bt, res.origin, res.scope);
+			changeset_free(cs);
 			rc = 0;
 			continue;
 		}
 		if (rc == ERR_DB || rc == ERR_NOMEM || rc == ERR_INTERNAL ||
 		    rc == ERR_IO) {
-			err_wrap(rc, "cannot apply a change-set from '%s'",
-				 ss->peer);
-			store_batch_rollback(s);
-			sync_send_error(e, ss,
-					TAPHOP__SYNC__ERROR__CODE__INTERNAL,
-					NULL, NULL, 0, 0,
-					"receiver failed; will retry");
-			goto done;
+			changeset_free(cs);
+			goto fail;
 		}
-		if ((rc = refuse(e, ss, rc, c->data, c->len, t, &nt,
-				 MAX_TOUCHED)) < 0 && rc != ERR_BUSY) {
-			store_batch_rollback(s);
-			goto done;
-		}
-		rc = 0;
+		rc = refuse(e, ss, rc, cs, bt);
+		changeset_free(cs);
+		if (rc < 0)
+			goto fail;
 	}
 	if ((rc = store_batch_commit(s)) < 0)
-		goto done;
+		goto fail_told;
 	ss->recv_total += b->n_changesets;
 	if (n && archive_update(e->node) < 0)
 		log_warn("archive not updated (caught up later): %s",
 			 err_msg());
 	*napplied = n;
-	if ((rc = send_ack(e, ss, t, nt)) < 0 && rc != ERR_BUSY)
+	if ((rc = verdicts_tell(e, ss, bt)) < 0)
+		goto done;
+	if ((rc = send_ack(e, ss, bt)) < 0 && rc != ERR_BUSY)
 		goto done;
 	rc = sync_send_credit(e, ss, b->first + b->n_changesets +
 				     (uint64_t)e->cfg->window);
 	if (rc == ERR_BUSY)
 		rc = 0;
+	goto done;
+fail:
+	store_batch_rollback(s);
+fail_told:
+	/* nothing of the batch is durable, no park either: the sender
+	 * resends it all */
+	err_wrap(rc, "cannot apply a batch from '%s'", ss->peer);
+	rc = err_last();
+	sync_send_error(e, ss, TAPHOP__SYNC__ERROR__CODE__INTERNAL, NULL, NULL,
+			0, 0, "receiver failed; will retry");
 done:
-	free(t);
+	free(bt);
 	return rc;
 }
 

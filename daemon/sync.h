@@ -23,11 +23,13 @@
 
 #define SYNC_MAX_SCOPES 8
 #define SYNC_BATCH_BYTES (4u << 20)
+#define SYNC_MAX_STREAMS 65536 /* per session: more is a peer's attack */
 
 struct sync_stream {
 	char origin[STORE_CODE_MAX];
 	char scope[STORE_CODE_MAX];
 	uint64_t sent, acked;
+	uint64_t hi; /* highest seq put on the wire this session */
 };
 
 struct sync_session {
@@ -42,6 +44,18 @@ struct sync_session {
 	uint64_t sent_total, recv_total; /* change-sets, for status */
 	char scopes[SYNC_MAX_SCOPES][STORE_CODE_MAX]; /* hub: relay scopes */
 	int nscopes;
+	int need_roster; /* a change-set named a node unknown here */
+};
+
+/*
+ * One parked stream: (origin, scope) as exchanged with peer.  A parking
+ * concerns only that peer's session: nothing of the stream is sent to it
+ * or applied from it; other peers are not affected.
+ */
+struct sync_park {
+	char peer[STORE_CODE_MAX];
+	char origin[STORE_CODE_MAX];
+	char scope[STORE_CODE_MAX];
 };
 
 /* Everything a role needs; filled by main. */
@@ -49,23 +63,35 @@ struct sync_env {
 	struct node *node;
 	const struct daemon_config *cfg;
 	struct tp_sock *sock;
-	/* parked streams, "origin\nscope" per entry, loaded from syncdb */
-	char (*parked)[2 * STORE_CODE_MAX];
+	/* parked streams, loaded from syncdb, added after each commit */
+	struct sync_park *parked;
 	size_t nparked;
 	long long data_version;
 };
 
 uint64_t sync_now_ms(void);
 
+/* Filter deciding which of this node's streams go to the session. */
+typedef int (*sync_filter)(const struct sync_session *ss,
+			   const struct stream_head *h, const char *self);
+
 void sync_session_reset(struct sync_session *ss);
 void sync_session_release(struct sync_session *ss);
-/* The stream entry for (origin, scope), added at 0 if absent; NULL on OOM. */
+/* The stream entry for (origin, scope), added at 0 if absent; NULL (error
+ * recorded) on OOM or past SYNC_MAX_STREAMS. */
 struct sync_stream *sync_stream_get(struct sync_session *ss,
 				    const char *origin, const char *scope);
+/* The stream entry for (origin, scope) or NULL; never adds one. */
+struct sync_stream *sync_stream_find(struct sync_session *ss,
+				     const char *origin, const char *scope);
+/* Puts every stream's cursor back to what the peer acknowledged. */
+void sync_session_rewind(struct sync_session *ss);
 
+/* (Re)loads the parked set from syncdb, replacing the one in memory. */
 int sync_parked_load(struct sync_env *e);
-int sync_is_parked(const struct sync_env *e, const char *origin,
-		   const char *scope);
+int sync_is_parked(const struct sync_env *e, const char *peer,
+		   const char *origin, const char *scope);
+
 
 /* Encodes and sends env to the session's peer. */
 int sync_send(struct sync_env *e, struct sync_session *ss,
@@ -79,10 +105,6 @@ int sync_send_ping(struct sync_env *e, struct sync_session *ss, int pong,
 int sync_send_credit(struct sync_env *e, struct sync_session *ss,
 		     uint64_t limit);
 
-/* Filter deciding which of this node's streams go to the session. */
-typedef int (*sync_filter)(const struct sync_session *ss,
-			   const struct stream_head *h, const char *self);
-
 /*
  * Sends what the peer lacks of the streams in heads that pass filter, in
  * batches of at most cfg->batch change-sets, while credit lasts.  Returns
@@ -92,14 +114,19 @@ int sync_pump(struct sync_env *e, struct sync_session *ss,
 	      const struct stream_head *heads, size_t nheads,
 	      sync_filter filter);
 
-/* Handles an Ack from the session's peer (cursors, sync_acked). */
+/* Handles an Ack from the session's peer (cursors, sync_acked).  Only
+ * streams this session sends are taken; others are ignored. */
 int sync_on_ack(struct sync_env *e, struct sync_session *ss,
 		const Taphop__Sync__Ack *ack);
 
-/* A peer's Error about one of our streams: GAP rewinds the cursor, a
- * refusal parks the stream here too.  Logs it. */
+/*
+ * A peer's Error about one of our streams.  Taken only for a stream this
+ * session sends (passes filter) up to a seq it put on the wire: GAP,
+ * INTERNAL and UNKNOWN_NODE rewind the cursor, a refusal parks the stream
+ * for this peer only.  Logs the code, stream and seq, never the reason.
+ */
 int sync_on_error(struct sync_env *e, struct sync_session *ss,
-		  const Taphop__Sync__Error *er);
+		  const Taphop__Sync__Error *er, sync_filter filter);
 
 /* Rewinds every stream's cursor to what the peer acknowledged if nothing
  * was acknowledged for after_ms while change-sets were in flight. */
@@ -107,13 +134,19 @@ void sync_retransmit_check(struct sync_session *ss, uint64_t after_ms);
 
 /*
  * Applies a received batch: one SQLite transaction, every change-set
- * through store_apply; a refused one is parked and answered with an Error
- * naming the reason; after the commit the archive is updated and the
+ * through store_apply.  A refused one is parked (for this peer) in the same
+ * transaction; only after the commit are the parks taken into memory and
+ * the refusals answered (a rollback leaves neither).  A GAP or an unknown
+ * origin is answered at once and never parks (the latter sets
+ * ss->need_roster).  After the commit the archive is updated and the
  * durable heads of the touched streams acknowledged, then credit granted.
- * *napplied gets the number of change-sets newly applied.
+ * On a hub (only_origin set) a change-set whose origin is not the peer is
+ * refused, never applied nor parked.  *napplied gets the number of
+ * change-sets newly applied.
  */
 int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
-		     const Taphop__Sync__ChangeSets *b, int *napplied);
+		     const Taphop__Sync__ChangeSets *b, int only_origin,
+		     int *napplied);
 
 /* Fills pos (malloc'd array of pointers into one block) from heads. */
 int sync_streampos(Taphop__Sync__StreamPos ***out,

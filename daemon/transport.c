@@ -104,7 +104,7 @@ static void *zap_main(void *arg)
 
 	for (;;) {
 		char f[7][256], user[TP_USER_MAX] = "";
-		int len[7] = { 0 }, more = 1, nf = 0, ok;
+		int len[7] = { 0 }, more = 1, nf = 0, ok, r;
 
 		/* version, request id, domain, address, identity, mechanism,
 		 * credentials; extra frames are drained and the request refused */
@@ -120,18 +120,30 @@ static void *zap_main(void *arg)
 			}
 			nf++;
 		}
-		if (nf < 2)
+		/* a REP socket must answer every request, even a malformed
+		 * one, or it takes no other */
+		if (nf < 2) {
+			zap_reply(c->zap, "", 0, "400", "malformed request", "");
 			continue;
+		}
 		ok = nf == 7 && len[0] == 3 && memcmp(f[0], "1.0", 3) == 0 &&
 		     len[5] == 5 && memcmp(f[5], "CURVE", 5) == 0 &&
-		     len[6] == TP_KEY_LEN &&
-		     c->cb(c->cb_arg, (const unsigned char *)f[6], f[3], user,
-			   sizeof(user)) == 0;
-		if (ok)
+		     len[6] == TP_KEY_LEN;
+		if (!ok) {
+			zap_reply(c->zap, f[1], len[1], "400",
+				  "malformed request", "");
+			continue;
+		}
+		r = c->cb(c->cb_arg, (const unsigned char *)f[6], f[3], user,
+			  sizeof(user));
+		if (r == 0)
 			zap_reply(c->zap, f[1], len[1], "200", "OK", user);
-		else
+		else if (r > 0)
 			zap_reply(c->zap, f[1], len[1], "400",
 				  "transport key not enrolled", "");
+		else
+			zap_reply(c->zap, f[1], len[1], "500",
+				  "cannot read the enrolled keys", "");
 	}
 done:
 	zmq_close(c->zap);
@@ -146,7 +158,8 @@ int tp_zap_start(struct tp_ctx *c, tp_zap_cb cb, void *arg)
 	c->zap = zmq_socket(c->zctx, ZMQ_REP);
 	if (!c->zap)
 		return zerr(ERR_INTERNAL, "cannot create ZAP socket");
-	zmq_setsockopt(c->zap, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_setsockopt(c->zap, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+		return zerr(ERR_INTERNAL, "cannot set up the ZAP socket");
 	if (zmq_bind(c->zap, "inproc://zeromq.zap.01") != 0)
 		return zerr(ERR_INTERNAL, "cannot bind the ZAP handler");
 	c->cb = cb;
@@ -172,8 +185,13 @@ static int sock_new(struct tp_sock **out, struct tp_ctx *c, int type,
 		return zerr(ERR_INTERNAL, "cannot create socket");
 	}
 	s->router = type == ZMQ_ROUTER;
-	zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	if (zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0) {
+		int rc = zerr(ERR_INTERNAL, "cannot limit the message size");
+
+		tp_sock_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }

@@ -37,8 +37,8 @@ void tp_msg_release(struct tp_msg *m);
 /*
  * Called by the ZAP thread for each CURVE handshake: client_key is the
  * peer's transport public key, address its IP.  Returns 0 and writes the
- * node code into user_id to admit, or non-zero to refuse (the callback
- * logs why).
+ * node code into user_id to admit, a positive value to refuse (ZAP 400),
+ * or a negative one when it cannot decide (ZAP 500); the callback logs why.
  */
 typedef int (*tp_zap_cb)(void *arg, const unsigned char client_key[TP_KEY_LEN],
 			 const char *address, char *user_id, size_t user_max);

@@ -7,6 +7,12 @@
  * after a backoff of 1 s doubling to 32 s, with up to 25% jitter, reset by
  * a welcome.  A version mismatch or any fatal error from the hub is logged
  * and retried at the longest backoff.
+ *
+ * The roster (the nodes whose change-sets the hub relays) comes with each
+ * Welcome and with each Roster the hub sends when its nodes change.  A
+ * relayed change-set signed by a node not known here yet is not applied
+ * and not parked: the ward says hello again (at most once a heartbeat) to
+ * get a fresh roster, and the hub resends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +42,7 @@ struct ward {
 	char state[1400];
 	struct stream_head *heads;
 	size_t nheads;
+	uint64_t last_hello_ms;
 };
 
 static int ward_filter(const struct sync_session *ss,
@@ -107,6 +114,7 @@ static int send_hello(struct ward *w)
 	env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
 	sync_session_reset(&w->ss);
+	w->last_hello_ms = sync_now_ms();
 	rc = sync_send(e, &w->ss, &env);
 	free(hello.knowledge);
 	return rc == ERR_BUSY ? 0 : rc;
@@ -129,13 +137,14 @@ static int connect_hub(struct ward *w)
 }
 
 /* Learns the nodes whose change-sets the hub relays (their signing keys). */
-static int roster_put(struct ward *w, const Taphop__Sync__Welcome *wel)
+static int roster_put(struct ward *w, Taphop__Sync__RosterEntry **v,
+		      size_t n)
 {
 	struct store *s = w->e->node->store;
 	int rc = 0;
 
-	for (size_t i = 0; i < wel->n_roster && rc == 0; i++) {
-		const Taphop__Sync__RosterEntry *r = wel->roster[i];
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const Taphop__Sync__RosterEntry *r = v[i];
 		struct node_info ni, old;
 
 		if (strcmp(r->code, w->self) == 0)
@@ -161,6 +170,36 @@ static int roster_put(struct ward *w, const Taphop__Sync__Welcome *wel)
 	return rc;
 }
 
+/* What the hub holds of this ward's own streams, in one transaction. */
+static int welcome_knowledge(struct ward *w, const Taphop__Sync__Welcome *wel)
+{
+	struct store *s = w->e->node->store;
+	int rc;
+
+	if ((rc = store_batch_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < wel->n_knowledge; i++) {
+		const Taphop__Sync__StreamPos *p = wel->knowledge[i];
+		struct sync_stream *st;
+
+		if (strcmp(p->origin, w->self) != 0)
+			continue;
+		if (!(st = sync_stream_get(&w->ss, p->origin, p->scope))) {
+			rc = err_last();
+			break;
+		}
+		st->sent = st->acked = p->seq;
+		if ((rc = syncdb_ack_set(s, w->ss.peer, p->origin, p->scope,
+					 p->seq)) < 0)
+			break;
+	}
+	if (rc < 0) {
+		store_batch_rollback(s);
+		return rc;
+	}
+	return store_batch_commit(s);
+}
+
 static int on_welcome(struct ward *w, const Taphop__Sync__Welcome *wel)
 {
 	struct sync_env *e = w->e;
@@ -178,23 +217,9 @@ static int on_welcome(struct ward *w, const Taphop__Sync__Welcome *wel)
 		disconnect(w, BACKOFF_MAX, "version mismatch");
 		return 0;
 	}
-	if ((rc = roster_put(w, wel)) < 0)
+	if ((rc = roster_put(w, wel->roster, wel->n_roster)) < 0 ||
+	    (rc = welcome_knowledge(w, wel)) < 0)
 		return rc;
-	if ((rc = syncdb_tx_begin(e->node->store)) < 0)
-		return rc;
-	for (size_t i = 0; i < wel->n_knowledge; i++) {
-		const Taphop__Sync__StreamPos *p = wel->knowledge[i];
-		struct sync_stream *st;
-
-		if (strcmp(p->origin, w->self) != 0)
-			continue;
-		if (!(st = sync_stream_get(&w->ss, p->origin, p->scope)))
-			break;
-		st->sent = st->acked = p->seq;
-		syncdb_ack_set(e->node->store, w->ss.peer, p->origin, p->scope,
-			       p->seq);
-	}
-	syncdb_tx_commit(e->node->store);
 	w->ss.limit = wel->credit;
 	w->ss.established = 1;
 	w->ss.last_ack_ms = sync_now_ms();
@@ -213,14 +238,27 @@ static int on_error(struct ward *w, const Taphop__Sync__Error *er)
 		return send_hello(w);
 	}
 	if (er->fatal || er->code == TAPHOP__SYNC__ERROR__CODE__VERSION) {
-		snprintf(w->state, sizeof(w->state), "refused by hub: %s",
-			 er->reason);
+		/* never the hub's reason text: it could quote a value */
+		if (er->code == TAPHOP__SYNC__ERROR__CODE__VERSION)
+			snprintf(w->state, sizeof(w->state),
+				 "refused by the hub: version mismatch (this "
+				 "ward speaks protocol %d schema %d); upgrade "
+				 "one of them", CODEC_PROTOCOL_VERSION,
+				 SCHEMA_VERSION);
+		else if (er->code == TAPHOP__SYNC__ERROR__CODE__UNKNOWN_NODE)
+			snprintf(w->state, sizeof(w->state),
+				 "refused by the hub: this ward is not "
+				 "enrolled there, or its key was revoked");
+		else
+			snprintf(w->state, sizeof(w->state),
+				 "refused by the hub (error %d); see the "
+				 "hub's log", (int)er->code);
 		log_error("%s", w->state);
 		w->backoff = BACKOFF_MAX;
 		disconnect(w, BACKOFF_MAX, "session refused");
 		return 0;
 	}
-	return sync_on_error(w->e, &w->ss, er);
+	return sync_on_error(w->e, &w->ss, er, ward_filter);
 }
 
 static int on_message(struct ward *w, struct tp_msg *m)
@@ -246,9 +284,20 @@ static int on_message(struct ward *w, struct tp_msg *m)
 		rc = on_welcome(w, env->welcome);
 		break;
 	case TAPHOP__SYNC__ENVELOPE__MSG_CHANGESETS:
-		rc = sync_apply_batch(e, &w->ss, env->changesets, &n);
+		rc = sync_apply_batch(e, &w->ss, env->changesets, 0, &n);
 		if (rc == 0 && n)
 			log_debug("applied %d change-set(s) from the hub", n);
+		if (w->ss.need_roster && sync_now_ms() - w->last_hello_ms >=
+						 (uint64_t)e->cfg->heartbeat_ms) {
+			log_info("asking the hub for its roster (hello again)");
+			rc = send_hello(w);
+		}
+		break;
+	case TAPHOP__SYNC__ENVELOPE__MSG_ROSTER:
+		rc = roster_put(w, env->roster->nodes, env->roster->n_nodes);
+		if (rc == 0)
+			log_debug("roster from the hub: %zu node(s)",
+				  env->roster->n_nodes);
 		break;
 	case TAPHOP__SYNC__ENVELOPE__MSG_ACK:
 		if ((rc = sync_on_ack(e, &w->ss, env->ack)) == 0)
@@ -296,13 +345,36 @@ static int hub_key(struct ward *w)
 		       "'taphop enroll --hub ENDPOINT SIGNKEY TRANSPORTKEY'");
 }
 
+/* What the status file last said. */
+struct status_mark {
+	uint64_t at;
+	char state[sizeof(((struct ward *)0)->state)];
+	int established;
+};
+
+/* Rewrites the status file every second, and at once when the state
+ * changes (also while waiting to reconnect), so `taphop status` never
+ * shows a stale connection state. */
+static void status_tick(struct ward *w, struct status_mark *m)
+{
+	uint64_t now = sync_now_ms();
+
+	if (now - m->at < 1000 && strcmp(w->state, m->state) == 0 &&
+	    w->ss.established == m->established)
+		return;
+	if (sync_status_write(w->e, w->state, &w->ss, 1) < 0)
+		log_warn("%s", err_msg());
+	snprintf(m->state, sizeof(m->state), "%s", w->state);
+	m->established = w->ss.established;
+	m->at = now;
+}
+
 int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 	     volatile sig_atomic_t *stop, volatile sig_atomic_t *nudge)
 {
 	struct ward w;
-	uint64_t hb = (uint64_t)e->cfg->heartbeat_ms, last_status = 0;
-	char written[sizeof(w.state)] = "";
-	int written_established = -1;
+	uint64_t hb = (uint64_t)e->cfg->heartbeat_ms;
+	struct status_mark st = { 0, "", -1 };
 	long long dv;
 	int rc;
 
@@ -326,6 +398,7 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 		int changed = 0;
 
 		if (!e->sock) {
+			status_tick(&w, &st);
 			if (now < w.reconnect_at) {
 				struct timespec ts = { 0, 50 * 1000000L };
 				nanosleep(&ts, NULL); /* EINTR ends it early */
@@ -353,6 +426,14 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 			e->data_version = dv; /* an officer's edit */
 			changed = 1;
 		}
+		if (*nudge) {
+			/* `taphop sync`, e.g. after --unpark: read the parked
+			 * set again and resend from what the hub holds */
+			if (sync_parked_load(e) < 0)
+				log_warn("cannot read the parked streams: %s",
+					 err_msg());
+			sync_session_rewind(&w.ss);
+		}
 		if (changed || *nudge) {
 			*nudge = 0;
 			if (pump(&w) < 0)
@@ -368,17 +449,7 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 			backoff_disconnect(&w, "no answer from the hub for 3 "
 					       "heartbeats");
 		}
-		/* every second, and at once when the state changes, so
-		 * `taphop status` never shows a stale connection state */
-		if (now - last_status >= 1000 ||
-		    strcmp(w.state, written) != 0 ||
-		    w.ss.established != written_established) {
-			if (sync_status_write(e, w.state, &w.ss, 1) < 0)
-				log_warn("%s", err_msg());
-			snprintf(written, sizeof(written), "%s", w.state);
-			written_established = w.ss.established;
-			last_status = now;
-		}
+		status_tick(&w, &st);
 	}
 	log_info("ward stopping");
 	rc = 0;

@@ -10,6 +10,7 @@
  */
 #include "proto/codec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,6 +249,10 @@ static int check_env(const codec_env *env)
 			return rc;
 		return check_roster(env->welcome->roster,
 				    env->welcome->n_roster);
+	case TAPHOP__SYNC__ENVELOPE__MSG_ROSTER:
+		if ((rc = no_unknown(&env->roster->base)) < 0)
+			return rc;
+		return check_roster(env->roster->nodes, env->roster->n_nodes);
 	case TAPHOP__SYNC__ENVELOPE__MSG_CHANGESETS:
 		if ((rc = no_unknown(&env->changesets->base)) < 0)
 			return rc;
@@ -349,6 +354,79 @@ int codec_encode(const codec_env *env, unsigned char **out, size_t *len)
 	return 0;
 }
 
+/* ---- reasons ----------------------------------------------------------- */
+
+/* Where the rule begins in "field 'NAME': 'VALUE' RULE": the last "' "
+ * followed by one of the words validate.c starts its rules with. */
+static const char *rule_start(const char *from)
+{
+	static const char *const words[] = { "' is ", "' contains ",
+					     "' must ", "' does " };
+	const char *best = NULL;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++) {
+		const char *p = from, *q;
+
+		while ((q = strstr(p, words[i])) != NULL) {
+			if (!best || q > best)
+				best = q;
+			p = q + 1;
+		}
+	}
+	return best ? best + 2 : NULL;
+}
+
+/* Any other message: the words outside quotes and the names of fields are
+ * kept, every other quoted text is withheld. */
+static void strip_quoted(char *out, size_t outsz, const char *msg)
+{
+	size_t o = 0;
+	int quoted = 0, keep = 0;
+
+	for (const char *p = msg; *p && o + 6 < outsz; p++) {
+		if (*p == '\'') {
+			if (!quoted) {
+				keep = p - msg >= 6 &&
+				       strncmp(p - 6, "field ", 6) == 0;
+				if (!keep) {
+					memcpy(out + o, "'\xe2\x80\xa6'", 5);
+					o += 5;
+				}
+			}
+			quoted = !quoted;
+			if (keep)
+				out[o++] = '\'';
+			continue;
+		}
+		if (!quoted || keep)
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+void codec_reason_clean(char *out, size_t outsz, int code, const char *msg)
+{
+	const char *p, *rule;
+
+	if (!outsz)
+		return;
+	if (!msg)
+		msg = "";
+	if (code != ERR_INVALID) {
+		snprintf(out, outsz, "%s", msg);
+		return;
+	}
+	if (strncmp(msg, "field '", 7) == 0 &&
+	    (p = strstr(msg + 7, "': '")) != NULL) {
+		rule = rule_start(p + 4);
+		snprintf(out, outsz, "field '%.*s': the value (withheld) %s",
+			 (int)(p - (msg + 7)), msg + 7,
+			 rule ? rule : "breaks a rule");
+		return;
+	}
+	strip_quoted(out, outsz, msg);
+}
+
 const char *codec_msg_name(const codec_env *env)
 {
 	switch (env->msg_case) {
@@ -360,6 +438,7 @@ const char *codec_msg_name(const codec_env *env)
 	case TAPHOP__SYNC__ENVELOPE__MSG_PING: return "ping";
 	case TAPHOP__SYNC__ENVELOPE__MSG_PONG: return "pong";
 	case TAPHOP__SYNC__ENVELOPE__MSG_ERROR: return "error";
+	case TAPHOP__SYNC__ENVELOPE__MSG_ROSTER: return "roster";
 	default: return "envelope";
 	}
 }

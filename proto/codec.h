@@ -43,6 +43,15 @@ void codec_msg_free(struct codec_msg *m);
  * result would exceed CODEC_MAX_MSG. */
 int codec_encode(const codec_env *env, unsigned char **out, size_t *len);
 
+/*
+ * Writes into out a reason fit for an Error on the wire, sync_parked and
+ * logs: for code ERR_INVALID the value a validation message quotes is
+ * withheld (values may be sensitive, e.g. an ethnicity), only the field and
+ * the rule are kept ("field 'x': the value (withheld) is not ...").  Other
+ * codes' messages are copied.  out always ends with a NUL.
+ */
+void codec_reason_clean(char *out, size_t outsz, int code, const char *msg);
+
 /* A printable name of a message case ("hello", "ack", ...). */
 const char *codec_msg_name(const codec_env *env);
 

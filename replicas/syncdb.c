@@ -33,21 +33,11 @@ int syncdb_init(struct store *s)
 		    " peer TEXT NOT NULL, origin TEXT NOT NULL,"
 		    " scope TEXT NOT NULL, seq INTEGER NOT NULL,"
 		    " code TEXT NOT NULL, reason TEXT NOT NULL,"
-		    " at_ms INTEGER NOT NULL, PRIMARY KEY(origin, scope));"
+		    " at_ms INTEGER NOT NULL, PRIMARY KEY(peer, origin, scope));"
 		    "CREATE TABLE IF NOT EXISTS sync_acked("
 		    " peer TEXT NOT NULL, origin TEXT NOT NULL,"
 		    " scope TEXT NOT NULL, seq INTEGER NOT NULL,"
 		    " PRIMARY KEY(peer, origin, scope));");
-}
-
-int syncdb_tx_begin(struct store *s)
-{
-	return exec(s, "BEGIN IMMEDIATE");
-}
-
-int syncdb_tx_commit(struct store *s)
-{
-	return exec(s, "COMMIT");
 }
 
 static int run(struct store *s, const char *sql, const char *const *text,

@@ -1,5 +1,5 @@
 /*
- * syncdb.h - the daemon's own state in the replica file: parked streams
+ * syncdb.h - the sync state kept in the replica file: parked streams
  * and what each peer has acknowledged.  Kept in two tables beside the
  * store's (sync_parked, sync_acked), reached through store_db(), so that
  * `taphop status` can read them while the daemon is down.
@@ -38,9 +38,6 @@ int syncdb_ack(struct store *s, const char *peer, const char *origin,
 /* Sets peer's position exactly (what its hello or welcome said). */
 int syncdb_ack_set(struct store *s, const char *peer, const char *origin,
 		   const char *scope, uint64_t seq);
-
-int syncdb_tx_begin(struct store *s);
-int syncdb_tx_commit(struct store *s);
 
 /* What peer has acknowledged of (origin, scope): 0 if nothing recorded
  * (or no daemon ever ran here). */

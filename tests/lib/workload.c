@@ -339,6 +339,8 @@ int wl_value(struct wl_rng *r, const struct table_desc *t, int ci, char *out,
 	case COL_DATE:
 		if (strcmp(c->name, "birth_date") == 0)
 			wl_date(r, 1994, 2010, out, sz);
+		else if (c->flags & COL_PAST) /* not in the future */
+			wl_date(r, 2018, 2025, out, sz);
 		else
 			wl_date(r, 2018, 2026, out, sz);
 		return 0;
@@ -426,7 +428,7 @@ void wl_row_person(struct wl_rng *r, const char *scope, struct wl_row *row)
 			row->vals[i] = row->buf[i];
 	}
 	if (wl_chance(r, 60)) {
-		wl_date(r, 2020, 2026, buf, sizeof(buf));
+		wl_date(r, 2020, 2025, buf, sizeof(buf));
 		set_col(row, "consent_date", buf);
 	}
 	if (wl_chance(r, 10))

@@ -11,6 +11,13 @@
  *       chain     the next one resealed with a wrong prev_digest
  *       scope     the next one resealed into scope ARG (another ward's)
  *       replay    every change-set of DIR's streams, shuffled, each twice
+ *       value F V the next one resealed with field F set to V (added to
+ *                 its last change if absent): a value breaking a rule
+ *       refuse O/S CODE SEQ [REASON]   an Error{CODE} about stream O/S
+ *                 at SEQ, as if DIR had refused a change-set the hub
+ *                 relayed
+ *       bighello N  a hello claiming N streams the hub never relayed
+ *       next      the next unsent change-set, unchanged
  *       garbage | truncated | unknown | empty   malformed envelopes
  *       oversized an envelope larger than the hub's ZMQ_MAXMSGSIZE
  *   and prints every Error the hub answers as "error CODE REASON", and
@@ -144,9 +151,11 @@ static void drain(int ms, const char *origin, const char *scope,
 }
 
 static int reseal(struct node *nd, const unsigned char *b, size_t len,
-		  const char *scope, int bad_chain, unsigned char **out,
-		  size_t *outlen)
+		  const char *scope, int bad_chain, const char *fname,
+		  const char *fval, unsigned char **out, size_t *outlen)
 {
+	int fset = 0;
+
 	struct changeset *cs = NULL, c;
 	struct cs_change *ch = NULL;
 	struct cs_field *fl = NULL;
@@ -167,7 +176,17 @@ static int reseal(struct node *nd, const unsigned char *b, size_t len,
 			fl[k] = c.changes[i].fields[j];
 			if (scope && strcmp(fl[k].name, "ward") == 0)
 				fl[k].value = scope;
+			if (fname && strcmp(fl[k].name, fname) == 0) {
+				fl[k].value = fval;
+				fset = 1;
+			}
 		}
+	}
+	if (fname && !fset && c.nchanges) {
+		/* the last change's fields end the array: append there */
+		fl[k].name = fname;
+		fl[k].value = fval;
+		ch[c.nchanges - 1].nfields++;
 	}
 	c.changes = ch;
 	if (scope) {
@@ -187,7 +206,8 @@ static int reseal(struct node *nd, const unsigned char *b, size_t len,
 }
 
 static int do_send(const char *dir, const char *ep, const char *hubkey,
-		   const char *mode, const char *arg)
+		   const char *mode, const char *arg, char **extra,
+		   int argc_extra)
 {
 	codec_env env = TAPHOP__SYNC__ENVELOPE__INIT;
 	Taphop__Sync__Hello hello = TAPHOP__SYNC__HELLO__INIT;
@@ -210,6 +230,23 @@ static int do_send(const char *dir, const char *ep, const char *hubkey,
 	hello.schema_version = SCHEMA_VERSION;
 	hello.node = (char *)self;
 	hello.credit = 1000000;
+	if (strcmp(mode, "bighello") == 0) {
+		size_t n = arg ? strtoul(arg, NULL, 10) : 100000;
+		Taphop__Sync__StreamPos *pos = calloc(n ? n : 1, sizeof(*pos));
+		char (*names)[2][24] = calloc(n ? n : 1, sizeof(*names));
+
+		hello.knowledge = calloc(n ? n : 1, sizeof(*hello.knowledge));
+		for (size_t i = 0; i < n; i++) {
+			taphop__sync__stream_pos__init(&pos[i]);
+			snprintf(names[i][0], sizeof(names[i][0]), "o-%zu", i);
+			snprintf(names[i][1], sizeof(names[i][1]), "s-%zu", i);
+			pos[i].origin = names[i][0];
+			pos[i].scope = names[i][1];
+			pos[i].seq = i + 1;
+			hello.knowledge[i] = &pos[i];
+		}
+		hello.n_knowledge = n;
+	}
 	env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
 	send_env(&env);
@@ -218,16 +255,49 @@ static int do_send(const char *dir, const char *ep, const char *hubkey,
 		printf("no welcome\n");
 		goto out;
 	}
-	if (strcmp(mode, "badsig") == 0 || strcmp(mode, "chain") == 0 ||
-	    strcmp(mode, "scope") == 0 || strcmp(mode, "gap") == 0) {
+	if (strcmp(mode, "bighello") == 0) {
+		printf("hello with %zu streams\n", hello.n_knowledge);
+	} else if (strcmp(mode, "refuse") == 0) {
+		Taphop__Sync__Error er = TAPHOP__SYNC__ERROR__INIT;
+		char o[64];
+		const char *sl = arg ? strchr(arg, '/') : NULL;
+
+		if (!sl || argc_extra < 2) {
+			fprintf(stderr, "forge: refuse ORIGIN/SCOPE CODE SEQ\n");
+			return 2;
+		}
+		snprintf(o, sizeof(o), "%.*s", (int)(sl - arg), arg);
+		er.code = (Taphop__Sync__Error__Code)atoi(extra[0]);
+		er.reason = argc_extra > 2 ? extra[2] : "forged refusal";
+		er.origin = o;
+		er.scope = (char *)(sl + 1);
+		er.has_seq = 1;
+		er.seq = strtoull(extra[1], NULL, 10);
+		memset(&env, 0, sizeof(env));
+		taphop__sync__envelope__init(&env);
+		env.msg_case = TAPHOP__SYNC__ENVELOPE__MSG_ERROR;
+		env.error = &er;
+		send_env(&env);
+		printf("refused %s\n", arg);
+	} else if (strcmp(mode, "badsig") == 0 || strcmp(mode, "chain") == 0 ||
+	    strcmp(mode, "scope") == 0 || strcmp(mode, "gap") == 0 ||
+	    strcmp(mode, "value") == 0 || strcmp(mode, "next") == 0) {
 		uint64_t seq = head + (strcmp(mode, "gap") == 0 ? 2 : 1);
 		if (store_changeset_get(nd->store, self, self, seq, &b, &len) < 0)
 			return die("no unsent change-set in DIR");
 		if (strcmp(mode, "badsig") == 0)
 			b[len - 1] ^= 0x01;
-		if (strcmp(mode, "chain") == 0 || strcmp(mode, "scope") == 0) {
+		if (strcmp(mode, "chain") == 0 || strcmp(mode, "scope") == 0 ||
+		    strcmp(mode, "value") == 0) {
+			int val = strcmp(mode, "value") == 0;
+
+			if (val && argc_extra < 1) {
+				fprintf(stderr, "forge: value FIELD VALUE\n");
+				return 2;
+			}
 			if (reseal(nd, b, len, strcmp(mode, "scope") == 0 ? arg : NULL,
-				   strcmp(mode, "chain") == 0, &b2, &len2) < 0)
+				   strcmp(mode, "chain") == 0, val ? arg : NULL,
+				   val ? extra[0] : NULL, &b2, &len2) < 0)
 				return die("reseal");
 			free(b);
 			b = b2;
@@ -307,7 +377,8 @@ int main(int argc, char **argv)
 		return bulk(argv[2], strtol(argv[3], NULL, 10));
 	if (argc >= 6 && strcmp(argv[1], "send") == 0)
 		return do_send(argv[2], argv[3], argv[4], argv[5],
-			       argc > 6 ? argv[6] : NULL);
+			       argc > 6 ? argv[6] : NULL, argv + 7,
+			       argc > 7 ? argc - 7 : 0);
 	fprintf(stderr, "usage: forge bulk DIR N | forge send DIR ENDPOINT "
 			"HUBKEY MODE [ARG]\n");
 	return 2;
