@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 		log_warn("%zu stream(s) parked: see 'taphop status'",
 			 e.nparked);
 	signals_install();
+	sync_archive_tick(&e, 1); /* catch up after a crash */
 	if ((rc = tp_ctx_new(&ctx)) < 0)
 		goto done;
 	if (store_role(n->store) == STORE_ROLE_HUB)
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 	else
 		rc = ward_run(&e, ctx, &stop_flag, &nudge_flag);
 	ctx = NULL; /* freed by the role */
+	sync_archive_tick(&e, 1);
 	if (rc < 0)
 		goto done;
 	log_info("stopped");

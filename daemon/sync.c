@@ -777,9 +777,8 @@ int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
 	if ((rc = store_batch_commit(s)) < 0)
 		goto fail_told;
 	ss->recv_total += b->n_changesets;
-	if (n && archive_update(e->node) < 0)
-		log_warn("archive not updated (caught up later): %s",
-			 err_msg());
+	if (n)
+		e->archive_due = 1;
 	*napplied = n;
 	if ((rc = verdicts_tell(e, ss, bt)) < 0)
 		goto done;
@@ -863,4 +862,16 @@ done:
 	free(path);
 	free(tmp);
 	return rc;
+}
+
+void sync_archive_tick(struct sync_env *e, int force)
+{
+	uint64_t now = sync_now_ms();
+
+	if (!force && (!e->archive_due || now - e->archive_ms < SYNC_ARCHIVE_MS))
+		return;
+	if (archive_update(e->node) < 0)
+		log_warn("archive not updated (caught up later): %s", err_msg());
+	e->archive_due = 0;
+	e->archive_ms = now;
 }

@@ -67,7 +67,20 @@ struct sync_env {
 	struct sync_park *parked;
 	size_t nparked;
 	long long data_version;
+	/* the archive trails the replica (sync_archive_tick) */
+	int archive_due;
+	uint64_t archive_ms;
 };
+
+/*
+ * Brings the audit archive up to date when change-sets were applied and
+ * SYNC_ARCHIVE_MS has passed since the last time (always, with force).
+ * Archiving is taken off the apply path: the archive is derived from the
+ * change-set log, so a crash in between loses nothing (it is caught up at
+ * the next start), and one commit then covers many network batches.
+ */
+#define SYNC_ARCHIVE_MS 1000
+void sync_archive_tick(struct sync_env *e, int force);
 
 uint64_t sync_now_ms(void);
 

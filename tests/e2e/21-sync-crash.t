@@ -18,7 +18,7 @@ past() { [ "$(ncs "$1" "$2")" -ge "$3" ]; }
 
 start hub
 start w1
-check "hub is mid-sync" wait_for 60 past hub an-lac $((N / 4))
+check "hub is mid-sync" wait_for 60 past hub an-lac $((N / 10))
 kill9 hub
 got=$(ncs hub an-lac)
 check "hub killed mid-sync ($got of $N held)" test "$got" -lt "$N"
@@ -29,7 +29,7 @@ check "the district stream reached w1 too" wait_for 120 same_digest binh-tan hub
 check "w1 holds exactly $N of the hub's" test "$(ncs w1 binh-tan)" = "$N"
 
 start w2
-check "w2 is applying" wait_for 60 past w2 binh-tan $((N / 4))
+check "w2 is applying" wait_for 60 past w2 binh-tan $((N / 10))
 kill9 w2
 got=$(ncs w2 binh-tan)
 check "w2 killed while applying ($got of $N held)" test "$got" -lt "$N"
