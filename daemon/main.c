@@ -190,7 +190,9 @@ int main(int argc, char **argv)
 		log_warn("%zu stream(s) parked: see 'taphop status'",
 			 e.nparked);
 	signals_install();
-	sync_archive_tick(&e, 1); /* catch up after a crash */
+	/* catch up after a crash, once the first batches are out */
+	e.archive_due = 1;
+	e.archive_ms = sync_now_ms();
 	if ((rc = tp_ctx_new(&ctx)) < 0)
 		goto done;
 	if (store_role(n->store) == STORE_ROLE_HUB)

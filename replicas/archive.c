@@ -93,7 +93,13 @@ struct update {
 	struct run *runs;
 	size_t nruns;
 	long long last_seen;
+	long long changes;     /* changes collected so far */
 };
+
+/* At most this many changes go into one update (one pack); the rest wait
+ * for the next round, so a node's memory stays bounded however far behind
+ * its archive is (a hub's first sync of a whole district). */
+#define ARCHIVE_MAX_CHANGES 20000
 
 static int git_fail(int code, const char *what)
 {
@@ -760,6 +766,8 @@ static int collect(void *ctx, const struct changeset_info *ci,
 	struct item *it, *p;
 	size_t cap;
 
+	if (u->nitems > 0 && u->changes >= ARCHIVE_MAX_CHANGES)
+		return 1; /* enough for this round */
 	if (u->nitems == u->capitems) {
 		cap = u->capitems ? u->capitems * 2 : 64;
 		p = realloc(u->items, cap * sizeof(*p));
@@ -777,6 +785,7 @@ static int collect(void *ctx, const struct changeset_info *ci,
 	memcpy(it->bytes, bytes, len);
 	it->len = len;
 	u->nitems++;
+	u->changes += ci->nchanges;
 	if (ci->local_order > u->last_seen)
 		u->last_seen = ci->local_order;
 	return 0;
@@ -1258,7 +1267,9 @@ static int big_update(const struct update *u)
 	return changes >= PACK_THRESHOLD;
 }
 
-/* One attempt; ERR_BUSY when another process moved the branch meanwhile. */
+/* One round (at most ARCHIVE_MAX_CHANGES changes): 0 when the archive is
+ * up to date, 1 when more change-sets wait, ERR_BUSY when another process
+ * moved the branch meanwhile. */
 static int update_once(struct node *n)
 {
 	struct update u = { .n = n };
@@ -1268,7 +1279,7 @@ static int update_once(struct node *n)
 	struct touch **fin = NULL;
 	size_t nfin = 0, from, fpos = 0, r;
 	long long pos;
-	int rc, iter;
+	int rc, iter, more = 0;
 
 	rc = repo_open(&u.repo, n, 1);
 	if (rc < 0)
@@ -1284,6 +1295,7 @@ static int update_once(struct node *n)
 				      collect, &u);
 		if (rc < 0)
 			goto done;
+		more = rc == 1; /* the round is full: the rest comes next */
 		if (u.nitems == from)
 			break;
 		if (iter == 0 && big_update(&u)) {
@@ -1294,6 +1306,8 @@ static int update_once(struct node *n)
 		rc = absorb(&u, from, iter);
 		if (rc < 0)
 			goto done;
+		if (more)
+			break;
 	}
 	if (u.nitems == 0)
 		goto done;
@@ -1339,7 +1353,7 @@ static int update_once(struct node *n)
 		rc = git_fail(ERR_IO, "cannot move " ARCHIVE_BRANCH);
 		goto done;
 	}
-	rc = 0;
+	rc = more; /* 1: more change-sets wait for another round */
 done:
 	git_reference_free(ref);
 	git_commit_free(head);
@@ -1362,7 +1376,9 @@ int archive_update(struct node *n)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		rc = update_once(n);
-		if (rc != ERR_BUSY)
+		if (rc == 1)
+			attempt = -1; /* a full round done: go on with the rest */
+		else if (rc != ERR_BUSY)
 			break;
 	}
 	git_libgit2_shutdown();
