@@ -545,7 +545,6 @@ static void tick(struct hub *h, int relay)
 	struct sync_env *e = h->e;
 	uint64_t now = sync_now_ms(), dead = 3u * (uint64_t)e->cfg->heartbeat_ms;
 
-	sync_archive_tick(e, 0);
 	if (relay && heads_refresh(h) < 0)
 		log_error("cannot read streams: %s", err_msg());
 	for (size_t i = 0; i < h->npeers; i++) {

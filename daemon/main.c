@@ -190,9 +190,8 @@ int main(int argc, char **argv)
 		log_warn("%zu stream(s) parked: see 'taphop status'",
 			 e.nparked);
 	signals_install();
-	/* catch up after a crash, once the first batches are out */
-	e.archive_due = 1;
-	e.archive_ms = sync_now_ms();
+	if ((rc = sync_archiver_start(&e)) < 0)
+		goto done;
 	if ((rc = tp_ctx_new(&ctx)) < 0)
 		goto done;
 	if (store_role(n->store) == STORE_ROLE_HUB)
@@ -200,7 +199,6 @@ int main(int argc, char **argv)
 	else
 		rc = ward_run(&e, ctx, &stop_flag, &nudge_flag);
 	ctx = NULL; /* freed by the role */
-	sync_archive_tick(&e, 1);
 	if (rc < 0)
 		goto done;
 	log_info("stopped");
@@ -208,6 +206,7 @@ int main(int argc, char **argv)
 done:
 	if (status)
 		log_error("%s", err_msg());
+	sync_archiver_stop(&e); /* a last update, before the replica closes */
 	tp_ctx_free(ctx);
 	node_close(n);
 	free(e.parked);

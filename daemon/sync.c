@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -778,7 +779,7 @@ int sync_apply_batch(struct sync_env *e, struct sync_session *ss,
 		goto fail_told;
 	ss->recv_total += b->n_changesets;
 	if (n)
-		e->archive_due = 1;
+		sync_archiver_poke(e);
 	*napplied = n;
 	if ((rc = verdicts_tell(e, ss, bt)) < 0)
 		goto done;
@@ -864,14 +865,109 @@ done:
 	return rc;
 }
 
-void sync_archive_tick(struct sync_env *e, int force)
-{
-	uint64_t now = sync_now_ms();
+/* ---- the archiver thread --------------------------------------------- */
 
-	if (!force && (!e->archive_due || now - e->archive_ms < SYNC_ARCHIVE_MS))
+struct archiver {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int due, stop;
+	char *dir;
+};
+
+/* Waits until ms have passed or the archiver is told to stop; with mu held. */
+static void archiver_pause(struct archiver *a, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!a->stop && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
+		;
+}
+
+static void *archiver_main(void *arg)
+{
+	struct archiver *a = arg;
+	struct node *n = NULL;
+	int stop;
+
+	if (node_open(&n, a->dir) < 0)
+		log_warn("archive: cannot open the replica: %s", err_msg());
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->due && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		stop = a->stop;
+		a->due = 0;
+		pthread_mutex_unlock(&a->mu);
+		if (n && archive_update(n) < 0)
+			log_warn("archive not updated (caught up later): %s",
+				 err_msg());
+		pthread_mutex_lock(&a->mu);
+		if (stop)
+			break;
+		archiver_pause(a, SYNC_ARCHIVE_MS);
+	}
+	pthread_mutex_unlock(&a->mu);
+	node_close(n);
+	return NULL;
+}
+
+int sync_archiver_start(struct sync_env *e)
+{
+	struct archiver *a = calloc(1, sizeof(*a));
+
+	if (!a || !(a->dir = strdup(e->node->dir))) {
+		free(a);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->due = 1; /* catch up with whatever a crash left behind */
+	if (pthread_create(&a->th, NULL, archiver_main, a) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv);
+		free(a->dir);
+		free(a);
+		return err_set(ERR_INTERNAL, "cannot start the archive thread");
+	}
+	e->archiver = a;
+	return 0;
+}
+
+void sync_archiver_poke(struct sync_env *e)
+{
+	struct archiver *a = e->archiver;
+
+	if (!a)
 		return;
-	if (archive_update(e->node) < 0)
-		log_warn("archive not updated (caught up later): %s", err_msg());
-	e->archive_due = 0;
-	e->archive_ms = now;
+	pthread_mutex_lock(&a->mu);
+	a->due = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+void sync_archiver_stop(struct sync_env *e)
+{
+	struct archiver *a = e->archiver;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	a->due = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a->dir);
+	free(a);
+	e->archiver = NULL;
 }

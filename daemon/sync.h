@@ -67,20 +67,22 @@ struct sync_env {
 	struct sync_park *parked;
 	size_t nparked;
 	long long data_version;
-	/* the archive trails the replica (sync_archive_tick) */
-	int archive_due;
-	uint64_t archive_ms;
+	struct archiver *archiver; /* sync_archiver_start */
 };
 
 /*
- * Brings the audit archive up to date when change-sets were applied and
- * SYNC_ARCHIVE_MS has passed since the last time (always, with force).
- * Archiving is taken off the apply path: the archive is derived from the
- * change-set log, so a crash in between loses nothing (it is caught up at
- * the next start), and one commit then covers many network batches.
+ * The archiver: a thread with its own connection to the replica that keeps
+ * the audit archive up to date, at most once per SYNC_ARCHIVE_MS, so
+ * archiving never holds up the sync loop and one commit covers many network
+ * batches.  The archive is derived from the change-set log, so a crash in
+ * between loses nothing: it is caught up when the daemon starts.
  */
 #define SYNC_ARCHIVE_MS 1000
-void sync_archive_tick(struct sync_env *e, int force);
+int sync_archiver_start(struct sync_env *e);
+/* Change-sets were stored: archive them soon.  Cheap; never blocks long. */
+void sync_archiver_poke(struct sync_env *e);
+/* A last update, then the thread ends.  No-op if it never started. */
+void sync_archiver_stop(struct sync_env *e);
 
 uint64_t sync_now_ms(void);
 

@@ -440,7 +440,6 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 				log_warn("%s", err_msg());
 		}
 		sync_retransmit_check(&w.ss, 3 * hb);
-		sync_archive_tick(e, 0);
 		if (now - w.ss.last_tx_ms >= hb)
 			sync_send_ping(e, &w.ss, 0, now);
 		if (now - w.ss.last_rx_ms > 3 * hb) {
