@@ -18,14 +18,30 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct node *hub;
+static char dir[4096];
+
+static void cleanup(void)
+{
+	char cmd[4200];
+
+	node_close(hub);
+	hub = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (dir[0] && system(cmd) != 0)
+		fprintf(stderr, "fuzz: cannot remove %s\n", dir);
+}
 
 static void setup(void)
 {
-	char tmpl[] = "/tmp/taphop-fuzz-XXXXXX", path[128];
+	const char *tmp = getenv("TMPDIR");
+	char path[4200];
 
-	if (!mkdtemp(tmpl))
+	snprintf(dir, sizeof(dir), "%s/taphop-fuzz-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
 		abort();
-	snprintf(path, sizeof(path), "%s/hub", tmpl);
+	atexit(cleanup);
+	snprintf(path, sizeof(path), "%s/hub", dir);
 	if (node_init(path, STORE_ROLE_HUB, "binh-tan", NULL) ||
 	    node_open(&hub, path)) {
 		fprintf(stderr, "fuzz setup: %s\n", err_msg());
