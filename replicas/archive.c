@@ -932,8 +932,7 @@ static int sweep_table(struct update *u, size_t a, size_t b)
 		if (i == a || !same_record(&u->touches[i - 1], &u->touches[i]))
 			s.v[s.n++] = &u->touches[i];
 	qsort(s.v, s.n, sizeof(*s.v), by_id);
-	rc = store_list(u->n->store, u->touches[a].t, NULL, 0, 0, sweep_record,
-			&s);
+	rc = store_scan(u->n->store, u->touches[a].t, 0, sweep_record, &s);
 	free(s.v);
 	return rc;
 }

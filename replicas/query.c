@@ -112,7 +112,52 @@ int store_get(struct store *s, const struct table_desc *t, const char *id,
 	return record_fill(s, t, rid, out);
 }
 
-/* Runs sql (first column: id) and calls cb with each full record. */
+/* "SELECT id, ward, <cols>, _deleted, _clk FROM t": every record query
+ * reads whole rows in one step (fill_record reads them). */
+static size_t select_row(char *sql, size_t sz, const struct table_desc *t)
+{
+	size_t len = (size_t)snprintf(sql, sz, "SELECT id");
+
+	for (int c = 0; c < t->ncols && len < sz; c++)
+		len += (size_t)snprintf(sql + len, sz - len, ", %s", t->cols[c].name);
+	if (len < sz)
+		len += (size_t)snprintf(sql + len, sz - len,
+					", _deleted, _clk FROM %s", t->name);
+	return len;
+}
+
+static int fill_record(struct store *s, const struct table_desc *t,
+		       sqlite3_stmt *st, struct record **out)
+{
+	struct record *rec = calloc(1, sizeof(*rec));
+	struct clk clk;
+
+	if (!rec)
+		return err_set(ERR_NOMEM, "out of memory");
+	rec->t = t;
+	snprintf(rec->id, sizeof(rec->id), "%s", sqlite3_column_text(st, 0));
+	for (int i = 0; i < t->ncols; i++) {
+		const char *v = (const char *)sqlite3_column_text(st, i + 1);
+
+		if (v && !(rec->vals[i] = strdup(v))) {
+			record_free(rec);
+			return err_set(ERR_NOMEM, "out of memory");
+		}
+	}
+	rec->deleted = sqlite3_column_int(st, t->ncols + 1);
+	clk_decode(&clk, sqlite3_column_blob(st, t->ncols + 2),
+		   sqlite3_column_bytes(st, t->ncols + 2), MAX_SLOTS);
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		rec->stamps[i] = clk.hlc[i];
+		if (clk.hlc[i])
+			snprintf(rec->origins[i], STORE_CODE_MAX, "%s",
+				 store_origin_code(s, clk.org[i]));
+	}
+	*out = rec;
+	return 0;
+}
+
+/* Steps st (a select_row query) and calls cb with each record. */
 static int each_record(struct store *s, const struct table_desc *t,
 		       sqlite3_stmt *st, store_record_cb cb, void *ctx)
 {
@@ -120,10 +165,8 @@ static int each_record(struct store *s, const struct table_desc *t,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct record *rec = NULL;
-		char id[STORE_ID_LEN + 1];
 
-		snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 0));
-		if ((r = record_fill(s, t, id, &rec)))
+		if ((r = fill_record(s, t, st, &rec)))
 			break;
 		r = cb(ctx, rec);
 		record_free(rec);
@@ -132,6 +175,23 @@ static int each_record(struct store *s, const struct table_desc *t,
 	}
 	if (!r && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = store_db_err(s, "cannot list records");
+	return r;
+}
+
+int store_scan(struct store *s, const struct table_desc *t,
+	       int include_deleted, store_record_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[2048];
+	size_t len = select_row(sql, sizeof(sql), t);
+	int r;
+
+	snprintf(sql + len, sizeof(sql) - len, "%s ORDER BY id",
+		 include_deleted ? "" : " WHERE _deleted=0");
+	if ((r = store_prepare(s, &st, sql)))
+		return r;
+	r = each_record(s, t, st, cb, ctx);
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -147,8 +207,8 @@ int store_list(struct store *s, const struct table_desc *t,
 
 	if (nf > SCHEMA_MAX_COLUMNS)
 		return err_set(ERR_INVALID, "too many filters");
-	len = (size_t)snprintf(sql, sizeof(sql),
-			       "SELECT id FROM %s WHERE _deleted=0", t->name);
+	len = select_row(sql, sizeof(sql), t);
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " WHERE _deleted=0");
 	for (int i = 0; i < nf && len < sizeof(sql); i++) {
 		char buf[8192];
 		int v;
@@ -210,13 +270,14 @@ int store_find(struct store *s, const char *text, int limit,
 	for (int i = 0; i < schema_ntables && !r; i++) {
 		const struct table_desc *t = schema_tables[i];
 		sqlite3_stmt *st = NULL;
-		char sql[1024];
+		char sql[4096];
 		size_t len;
 
 		if (!t->title_col)
 			continue;
-		len = (size_t)snprintf(sql, sizeof(sql),
-				       "SELECT id FROM %s WHERE _deleted=0", t->name);
+		len = select_row(sql, sizeof(sql), t);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+					" WHERE _deleted=0");
 		for (int k = 0; k < nw; k++)
 			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 				" AND instr(_fold, ?%d) > 0", k + 1);

@@ -141,6 +141,12 @@ int store_list(struct store *s, const struct table_desc *t,
 	       const struct store_filter *f, int nf, int limit,
 	       store_record_cb cb, void *ctx);
 
+/* Calls cb for every record of t (and the deleted ones when
+ * include_deleted) in id order, reading each row once: for passes over a
+ * whole table (the archive). */
+int store_scan(struct store *s, const struct table_desc *t,
+	       int include_deleted, store_record_cb cb, void *ctx);
+
 /* Folded search (fold.h) over the title column of every table with one
  * (and a person's citizen id and phone); every word of text must occur. */
 int store_find(struct store *s, const char *text, int limit,
