@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -897,6 +898,10 @@ static void *archiver_main(void *arg)
 	struct node *n = NULL;
 	int stop;
 
+	/* background work: the sync loop (acks, relays) comes first when the
+	 * cores are busy; threads the archive starts inherit this */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) != 0)
+		log_debug("archive: cannot lower the thread's priority");
 	if (node_open(&n, a->dir) < 0)
 		log_warn("archive: cannot open the replica: %s", err_msg());
 	pthread_mutex_lock(&a->mu);
