@@ -499,7 +499,7 @@ static int on_message(struct hub *h, struct tp_msg *m)
 				     NULL, NULL, 0, 0, "send hello first");
 		goto done;
 	}
-	ss->last_rx_ms = sync_now_ms();
+	ss->last_rx_ms = ss->last_heard_ms = sync_now_ms();
 	switch (env->msg_case) {
 	case TAPHOP__SYNC__ENVELOPE__MSG_CHANGESETS:
 		rc = sync_apply_batch(e, ss, env->changesets, 1, &n);

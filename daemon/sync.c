@@ -829,7 +829,7 @@ int sync_status_write(struct sync_env *e, const char *state,
 	for (size_t i = 0; i < n; i++) {
 		const struct sync_session *ss = &sessions[i];
 		json_t *p = json_object();
-		uint64_t ago = now - ss->last_rx_ms;
+		uint64_t ago = now - ss->last_heard_ms;
 
 		if (!p)
 			goto done;
@@ -837,7 +837,7 @@ int sync_status_write(struct sync_env *e, const char *state,
 		json_object_set_new(p, "connected",
 				    json_boolean(ss->established));
 		json_object_set_new(p, "last_contact_ms",
-			ss->last_rx_ms ? json_integer((json_int_t)(wall - ago))
+			ss->last_heard_ms ? json_integer((json_int_t)(wall - ago))
 				       : json_null());
 		json_object_set_new(p, "sent",
 				    json_integer((json_int_t)ss->sent_total));

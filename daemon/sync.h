@@ -41,6 +41,7 @@ struct sync_session {
 	size_t nstreams, cap;
 	uint64_t nsent, limit;         /* session index, credit */
 	uint64_t last_rx_ms, last_tx_ms, last_ack_ms;
+	uint64_t last_heard_ms; /* a message really came (0: never); status */
 	uint64_t sent_total, recv_total; /* change-sets, for status */
 	char scopes[SYNC_MAX_SCOPES][STORE_CODE_MAX]; /* hub: relay scopes */
 	int nscopes;

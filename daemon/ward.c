@@ -268,7 +268,7 @@ static int on_message(struct ward *w, struct tp_msg *m)
 	const codec_env *env;
 	int rc = 0, n;
 
-	w->ss.last_rx_ms = sync_now_ms();
+	w->ss.last_rx_ms = w->ss.last_heard_ms = sync_now_ms();
 	if (codec_decode(&cm, m->data, m->len) < 0) {
 		log_warn("malformed message from the hub: %s", err_msg());
 		return 0;
