@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -881,7 +882,7 @@ static void archiver_pause(struct archiver *a, unsigned ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -911,15 +912,14 @@ static void *archiver_main(void *arg)
 		stop = a->stop;
 		a->due = 0;
 		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			break; /* a backlog is caught up at the next start */
 		if (n && archive_update(n) < 0)
 			log_warn("archive not updated (caught up later): %s",
 				 err_msg());
 		pthread_mutex_lock(&a->mu);
-		if (stop)
-			break;
 		archiver_pause(a, SYNC_ARCHIVE_MS);
 	}
-	pthread_mutex_unlock(&a->mu);
 	node_close(n);
 	return NULL;
 }
@@ -927,15 +927,26 @@ static void *archiver_main(void *arg)
 int sync_archiver_start(struct sync_env *e)
 {
 	struct archiver *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
 
 	if (!a || !(a->dir = strdup(e->node->dir))) {
 		free(a);
 		return err_set(ERR_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	a->due = 1; /* catch up with whatever a crash left behind */
-	if (pthread_create(&a->th, NULL, archiver_main, a) != 0) {
+	/* signals (stop, sync now) belong to the sync loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&a->th, NULL, archiver_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		pthread_mutex_destroy(&a->mu);
 		pthread_cond_destroy(&a->cv);
 		free(a->dir);

@@ -82,7 +82,8 @@ struct sync_env {
 int sync_archiver_start(struct sync_env *e);
 /* Change-sets were stored: archive them soon.  Cheap; never blocks long. */
 void sync_archiver_poke(struct sync_env *e);
-/* A last update, then the thread ends.  No-op if it never started. */
+/* Ends the thread once its current update (if any) is done; what is not
+ * archived yet is caught up at the next start.  No-op if never started. */
 void sync_archiver_stop(struct sync_env *e);
 
 uint64_t sync_now_ms(void);

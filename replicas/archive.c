@@ -93,13 +93,7 @@ struct update {
 	struct run *runs;
 	size_t nruns;
 	long long last_seen;
-	long long changes;     /* changes collected so far */
 };
-
-/* At most this many changes go into one update (one pack); the rest wait
- * for the next round, so a node's memory stays bounded however far behind
- * its archive is (a hub's first sync of a whole district). */
-#define ARCHIVE_MAX_CHANGES 20000
 
 static int git_fail(int code, const char *what)
 {
@@ -766,8 +760,6 @@ static int collect(void *ctx, const struct changeset_info *ci,
 	struct item *it, *p;
 	size_t cap;
 
-	if (u->nitems > 0 && u->changes >= ARCHIVE_MAX_CHANGES)
-		return 1; /* enough for this round */
 	if (u->nitems == u->capitems) {
 		cap = u->capitems ? u->capitems * 2 : 64;
 		p = realloc(u->items, cap * sizeof(*p));
@@ -785,7 +777,6 @@ static int collect(void *ctx, const struct changeset_info *ci,
 	memcpy(it->bytes, bytes, len);
 	it->len = len;
 	u->nitems++;
-	u->changes += ci->nchanges;
 	if (ci->local_order > u->last_seen)
 		u->last_seen = ci->local_order;
 	return 0;
@@ -1266,9 +1257,7 @@ static int big_update(const struct update *u)
 	return changes >= PACK_THRESHOLD;
 }
 
-/* One round (at most ARCHIVE_MAX_CHANGES changes): 0 when the archive is
- * up to date, 1 when more change-sets wait, ERR_BUSY when another process
- * moved the branch meanwhile. */
+/* One attempt; ERR_BUSY when another process moved the branch meanwhile. */
 static int update_once(struct node *n)
 {
 	struct update u = { .n = n };
@@ -1278,7 +1267,7 @@ static int update_once(struct node *n)
 	struct touch **fin = NULL;
 	size_t nfin = 0, from, fpos = 0, r;
 	long long pos;
-	int rc, iter, more = 0;
+	int rc, iter;
 
 	rc = repo_open(&u.repo, n, 1);
 	if (rc < 0)
@@ -1294,7 +1283,6 @@ static int update_once(struct node *n)
 				      collect, &u);
 		if (rc < 0)
 			goto done;
-		more = rc == 1; /* the round is full: the rest comes next */
 		if (u.nitems == from)
 			break;
 		if (iter == 0 && big_update(&u)) {
@@ -1305,8 +1293,6 @@ static int update_once(struct node *n)
 		rc = absorb(&u, from, iter);
 		if (rc < 0)
 			goto done;
-		if (more)
-			break;
 	}
 	if (u.nitems == 0)
 		goto done;
@@ -1352,7 +1338,7 @@ static int update_once(struct node *n)
 		rc = git_fail(ERR_IO, "cannot move " ARCHIVE_BRANCH);
 		goto done;
 	}
-	rc = more; /* 1: more change-sets wait for another round */
+	rc = 0;
 done:
 	git_reference_free(ref);
 	git_commit_free(head);
@@ -1375,9 +1361,7 @@ int archive_update(struct node *n)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		rc = update_once(n);
-		if (rc == 1)
-			attempt = -1; /* a full round done: go on with the rest */
-		else if (rc != ERR_BUSY)
+		if (rc != ERR_BUSY)
 			break;
 	}
 	git_libgit2_shutdown();

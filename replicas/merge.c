@@ -53,6 +53,24 @@ int conflict_record(struct store *s, const struct table_desc *t,
 	return r;
 }
 
+int conflicts_settle_record(struct store *s, const struct table_desc *t,
+			    const char *id, const char *how)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (store_prepare(s, &st, "UPDATE conflicts SET resolved=1, resolution=?3"
+			  " WHERE tbl=?1 AND rec=?2 AND resolved=0"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, how, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_db_err(s, "cannot settle conflicts");
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* ---- checks before merging -------------------------------------------- */
 
 struct ctx {
@@ -66,6 +84,12 @@ struct ctx {
 		uint64_t max_hlc; /* UINT64_MAX: everything seen */
 	} seen[64];
 	int nseen;
+	/* writer_saw's answers, per change-set that carried a write */
+	struct {
+		long long local_order;
+		int saw;
+	} wsaw[64];
+	int nwsaw;
 };
 
 /* How far ahead of this node's clock a peer's stamp may be.  A stamp far
@@ -156,6 +180,36 @@ static int check_values(struct store *s, const struct changeset *cs)
 	return 0;
 }
 
+/* A stream's stamps rise with its sequence (its origin's clock never goes
+ * back, and one process seals at a time): what tells which change-set
+ * carried a write (writer_saw, origin_saw) relies on it, so a change-set
+ * with a stamp at or below its predecessor's is refused. */
+static int check_rising(struct store *s, const struct changeset *cs,
+			uint64_t head)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t prev = 0;
+
+	if (store_prepare(s, &st, "SELECT max_hlc FROM changesets WHERE"
+			  " origin=?1 AND scope=?2 AND seq=?3"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, cs->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cs->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)head);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		prev = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < cs->nchanges; i++)
+		if (cs->changes[i].hlc <= prev)
+			return err_set(ERR_INVALID,
+				       "change-set %s/%s/%llu has a change stamped "
+				       "no later than sequence %llu: a stream's "
+				       "clock must rise", cs->origin, cs->scope,
+				       (unsigned long long)cs->seq,
+				       (unsigned long long)head);
+	return 0;
+}
+
 /* Signature, sequence, chain.  Returns 0 to go on, 1 for a duplicate. */
 static int check_stream(struct store *s, const struct changeset *cs)
 {
@@ -219,7 +273,7 @@ static int check_stream(struct store *s, const struct changeset *cs)
 			       "change-set %s/%s/%llu does not chain to the digest of "
 			       "sequence %llu", cs->origin, cs->scope,
 			       (unsigned long long)cs->seq, (unsigned long long)head);
-	return 0;
+	return head ? check_rising(s, cs, head) : 0;
 }
 
 /* ---- merging ---------------------------------------------------------- */
@@ -270,26 +324,41 @@ static int writer_saw(struct ctx *x, uint64_t hlc, uint16_t org)
 	const struct changeset *in = x->cs;
 	struct changeset *cs = NULL;
 	sqlite3_stmt *st = NULL;
+	long long lo = -1;
 	int saw = 0;
 
 	if (org == x->origin)
 		return 1;
-	if (store_prepare(x->s, &st, "SELECT bytes FROM changesets WHERE"
-			  " origin=?1 AND scope=?2 AND max_hlc >= ?3"
+	/* stamps rise along a stream (check_rising): the first change-set
+	 * whose largest stamp reaches hlc is the one that carried it */
+	if (store_prepare(x->s, &st, "SELECT local_order, bytes FROM changesets"
+			  " WHERE origin=?1 AND scope=?2 AND max_hlc >= ?3"
 			  " ORDER BY max_hlc LIMIT 1"))
 		return 0;
 	sqlite3_bind_text(st, 1, store_origin_code(x->s, org), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, in->scope, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    changeset_decode(&cs, sqlite3_column_blob(st, 0),
-			     (size_t)sqlite3_column_bytes(st, 0)) == 0) {
-		for (size_t i = 0; i < cs->nknowledge; i++)
-			if (strcmp(cs->knowledge[i].origin, in->origin) == 0)
-				saw = cs->knowledge[i].seq >= in->seq;
-		changeset_free(cs);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		lo = sqlite3_column_int64(st, 0);
+		for (int i = 0; i < x->nwsaw; i++)
+			if (x->wsaw[i].local_order == lo) {
+				sqlite3_finalize(st);
+				return x->wsaw[i].saw;
+			}
+		if (changeset_decode(&cs, sqlite3_column_blob(st, 1),
+				     (size_t)sqlite3_column_bytes(st, 1)) == 0) {
+			for (size_t i = 0; i < cs->nknowledge; i++)
+				if (strcmp(cs->knowledge[i].origin, in->origin) == 0)
+					saw = cs->knowledge[i].seq >= in->seq;
+			changeset_free(cs);
+		}
 	}
 	sqlite3_finalize(st);
+	if (lo >= 0 && x->nwsaw < 64) {
+		x->wsaw[x->nwsaw].local_order = lo;
+		x->wsaw[x->nwsaw].saw = saw;
+		x->nwsaw++;
+	}
 	return saw;
 }
 
@@ -404,10 +473,17 @@ static int merge_change(struct ctx *x, const struct cs_change *c)
 	if (c->deleted &&
 	    stamp_cmp(s, c->hlc, x->origin, clk.hlc[TOMB_SLOT],
 		      clk.org[TOMB_SLOT]) > 0) {
+		char how[160];
+
 		del = 1;
 		clk.hlc[TOMB_SLOT] = c->hlc;
 		clk.org[TOMB_SLOT] = x->origin;
 		dirty = 1;
+		/* a deleted record's conflicts are moot */
+		snprintf(how, sizeof(how), "the record was deleted by %s (%s)",
+			 x->cs->origin, x->cs->operator_name);
+		if ((r = conflicts_settle_record(s, t, c->id, how)))
+			goto out;
 	}
 	if (dirty || is_new)
 		r = row_store(s, t, c->id, vals, del, &clk, is_new);

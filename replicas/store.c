@@ -1242,9 +1242,13 @@ static int ref_exists(struct store *s, const struct column_desc *c,
 	return 0;
 }
 
-/* Validates vals[i] into canonical out[i] (malloc'd); "" -> clear. */
+/* Validates vals[i] into canonical out[i] (malloc'd); "" -> clear.  A
+ * reference must name a live record, unless it is the value the record
+ * already has (cur, when updating): an edit of another field, or keeping a
+ * value, does not fail because the referenced record was deleted since. */
 static int canon_values(struct store *s, const struct table_desc *t,
-			const char *const *vals, char **out, int *given)
+			const char *const *vals, char *const *cur, char **out,
+			int *given)
 {
 	char buf[8192];
 	int r;
@@ -1258,6 +1262,7 @@ static int canon_values(struct store *s, const struct table_desc *t,
 			return r;
 		out[i] = r == 1 ? NULL : strdup(buf);
 		if (out[i] && t->cols[i].type == COL_REF &&
+		    !(cur && cur[i] && strcmp(cur[i], out[i]) == 0) &&
 		    (r = ref_exists(s, &t->cols[i], out[i])))
 			return r;
 	}
@@ -1331,7 +1336,7 @@ int store_insert(struct store *s, const struct table_desc *t,
 	uint16_t self;
 	uint64_t h;
 
-	if ((r = need_txn(s)) || (r = canon_values(s, t, vals, cv, given)))
+	if ((r = need_txn(s)) || (r = canon_values(s, t, vals, NULL, cv, given)))
 		goto out;
 	for (int i = 0; i < t->ncols; i++)
 		if ((t->cols[i].flags & COL_REQUIRED) && !cv[i]) {
@@ -1406,7 +1411,7 @@ int store_update_cols(struct store *s, const struct table_desc *t,
 
 	if ((r = need_txn(s)) || (r = store_resolve_id(s, t, id, 0, rid)) ||
 	    (r = row_load(s, t, rid, cur, &del, &clk)) ||
-	    (r = canon_values(s, t, vals, cv, given)))
+	    (r = canon_values(s, t, vals, cur, cv, given)))
 		goto out;
 	if ((r = store_may_write(s, s->code, cur[0] ? cur[0] : "", t)))
 		goto out;
@@ -1473,7 +1478,8 @@ int store_delete(struct store *s, const struct table_desc *t, const char *id)
 	h = hlc_tick(&s->hlc, hlc_wall_ms());
 	clk.hlc[TOMB_SLOT] = h;
 	clk.org[TOMB_SLOT] = self;
-	if ((r = row_store(s, t, rid, cur, 1, &clk, 0)))
+	if ((r = row_store(s, t, rid, cur, 1, &clk, 0)) ||
+	    (r = conflicts_settle_record(s, t, rid, "the record was deleted here")))
 		goto out;
 	r = capture_row(s, t, rid, cur[0], h, cur, none, 1);
 out:

@@ -127,6 +127,9 @@ int store_update_cols(struct store *s, const struct table_desc *t,
 		      const char *id, const char *const *vals, int force);
 
 /* merge.c */
+/* Marks every open conflict of one record settled, saying how. */
+int conflicts_settle_record(struct store *s, const struct table_desc *t,
+			    const char *id, const char *how);
 int conflict_record(struct store *s, const struct table_desc *t,
 		    const char *id, const char *col, const char *wval,
 		    uint16_t worg, uint64_t whlc, const char *lval,

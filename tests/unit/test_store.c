@@ -228,8 +228,9 @@ static void test_store_migrates_v1(void **state)
 
 /* Seals one change from the ward with the ward's key, as a faulty or
  * hostile ward could, and applies it on the hub. */
-static int forge_to(struct node *from, struct node *to, const char *id,
-		    uint64_t hlc, const struct cs_field *fields, size_t nf)
+static int forge_seq(struct node *from, struct node *to, uint64_t seq,
+		     const unsigned char *prev, const char *id, uint64_t hlc,
+		     const struct cs_field *fields, size_t nf)
 {
 	struct cs_change ch = { "partner", id, hlc, 0, nf, fields };
 	struct changeset cs = { 0 };
@@ -240,7 +241,9 @@ static int forge_to(struct node *from, struct node *to, const char *id,
 
 	cs.origin = store_node_code(from->store);
 	cs.scope = "binh-tan";
-	cs.seq = 1;
+	cs.seq = seq;
+	if (prev)
+		memcpy(cs.prev_digest, prev, 32);
 	cs.operator_name = "forger";
 	cs.schema_version = SCHEMA_VERSION;
 	cs.sealed_hlc = hlc_wall_ms() << 16;
@@ -251,6 +254,12 @@ static int forge_to(struct node *from, struct node *to, const char *id,
 	r = store_apply(to->store, bytes, len, &res);
 	free(bytes);
 	return r;
+}
+
+static int forge_to(struct node *from, struct node *to, const char *id,
+		    uint64_t hlc, const struct cs_field *fields, size_t nf)
+{
+	return forge_seq(from, to, 1, NULL, id, hlc, fields, nf);
 }
 
 static int forge_apply(struct fx *f, const char *id, uint64_t hlc,
@@ -325,6 +334,69 @@ static void test_store_clock_shared_between_processes(void **state)
 	assert_int_equal(sb.st_mode & 077, 0);
 }
 
+/* A stream whose clock goes back is refused: which change-set carried a
+ * write is told by its stamps. */
+static void test_store_stream_clock_must_rise(void **state)
+{
+	struct fx *f = *state;
+	struct cs_field ok[] = { { "ward", "binh-tan" }, { "name", "Ngân hàng" },
+				 { "kind", "bank" } };
+	const char *id = "01a21835-9fdd-7135-93cb-81bd6c2d47c4";
+	uint64_t now = hlc_wall_ms() << 16;
+	struct stream_head *h = NULL;
+	size_t nh = 0;
+
+	assert_int_equal(forge_seq(f->ward, f->hub, 1, NULL, id, now, ok, 3), 0);
+	assert_int_equal(store_streams(f->hub->store, "binh-tan", &h, &nh), 0);
+	assert_int_equal(nh, 1);
+	assert_int_equal(forge_seq(f->ward, f->hub, 2, h[0].digest, id,
+				   now - 1000, ok, 3), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "clock must rise"));
+	assert_int_equal(forge_seq(f->ward, f->hub, 2, h[0].digest, id,
+				   now + 1000, ok, 3), 0);
+	free(h);
+}
+
+/* Deleting a record settles its open conflicts, here and where the delete
+ * arrives. */
+static void test_store_delete_settles_conflicts(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("partner");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	long long c1 = 0, c2 = 0;
+	char id[40];
+
+	v[0] = "binh-tan";
+	v[1] = "Trường nghề";
+	v[2] = "vocational_school";
+	assert_int_equal(store_begin(f->hub->store, "hub", NULL), 0);
+	assert_int_equal(store_insert(f->hub->store, t, v, NULL, id), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	assert_true(tn_sync(f->hub, f->ward, NULL) >= 1);
+	memset(v, 0, sizeof(v));
+	v[3] = "Cô Hạnh";
+	assert_int_equal(store_begin(f->hub->store, "hub", NULL), 0);
+	assert_int_equal(store_update(f->hub->store, t, id, v), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	v[3] = "Thầy Phúc";
+	assert_int_equal(store_begin(f->ward->store, "ward", NULL), 0);
+	assert_int_equal(store_update(f->ward->store, t, id, v), 0);
+	assert_int_equal(store_commit(f->ward->store), 0);
+	assert_true(tn_sync(f->hub, f->ward, NULL) >= 0);
+	assert_true(tn_sync(f->ward, f->hub, NULL) >= 0);
+	assert_int_equal(store_conflict_count(f->ward->store, &c2), 0);
+	assert_int_equal(c2, 1);
+	assert_int_equal(store_begin(f->hub->store, "hub", "closed"), 0);
+	assert_int_equal(store_delete(f->hub->store, t, id), 0);
+	assert_int_equal(store_commit(f->hub->store), 0);
+	assert_int_equal(store_conflict_count(f->hub->store, &c1), 0);
+	assert_int_equal(c1, 0);
+	assert_true(tn_sync(f->hub, f->ward, NULL) >= 1);
+	assert_int_equal(store_conflict_count(f->ward->store, &c2), 0);
+	assert_int_equal(c2, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_apply_refuses_bad_peer_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_clock_shared_between_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_stream_clock_must_rise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_delete_settles_conflicts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
