@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
@@ -917,6 +918,7 @@ static void *archiver_main(void *arg)
 		if (n && archive_update(n) < 0)
 			log_warn("archive not updated (caught up later): %s",
 				 err_msg());
+		malloc_trim(0); /* a big round's memory goes back to the system */
 		pthread_mutex_lock(&a->mu);
 		archiver_pause(a, SYNC_ARCHIVE_MS);
 	}

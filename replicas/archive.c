@@ -7,7 +7,12 @@
  * the run touched with git_tree_create_updated() (no index: a commit costs
  * the paths it touches; records fan out by their id's end, archive.h), then
  * a commit signed in SSHSIG format.  A big update reads its records in one
- * pass over the table and writes its objects as one pack of its own.  The branch
+ * pass over the table and writes its objects as packs of its own.  A
+ * round's memory follows the records it touches, not the backlog: each
+ * change-set is written and decoded as the log is read, and only its
+ * summary and the ids it touches are kept; the objects of a big update are
+ * written as a pack whenever they reach PACK_MAX_OBJECTS or PACK_MAX_BYTES.
+ * The branch
  * moves once, by compare-and-swap from the head it started from; a lost
  * race (another process archived meanwhile) starts over.
  *
@@ -48,26 +53,42 @@
 #define POSITION_TRAILER "Archive-Position"
 #define MAX_ATTEMPTS 3
 /* From this many changes on, objects are gathered in memory and written as
- * one pack (see "objects of a big update"): creating tens of thousands of
+ * packs (see "objects of a big update"): creating tens of thousands of
  * loose object files costs far more than the rest of the archive.  Smaller
  * updates stay loose (no pile of tiny packs). */
 #define PACK_THRESHOLD 200
 /* From this many records of one table on (and a quarter of the table or
  * more), they are read in one pass over the table. */
 #define SWEEP_MIN 1000
+/* A big update writes a pack whenever its batch holds this many objects
+ * or bytes, and starts a new one: a round's memory follows the records it
+ * touches, not the size of the backlog.  TAPHOP_ARCHIVE_PACK_OBJECTS
+ * lowers the count, for the tests. */
+#define PACK_MAX_OBJECTS 50000
+#define PACK_MAX_BYTES ((size_t)64 << 20)
 
+/* A change-set of the update.  Its bytes are written as a blob and
+ * dropped as soon as it is decoded (bytes is set only while it waits for
+ * the choice between loose objects and a pack); what commits need of it
+ * is in ci. */
 struct item {
 	struct changeset_info ci;
 	unsigned char *bytes;
 	size_t len;
-	struct changeset *cs;
 	git_oid blob;
+};
+
+/* Small strings of the update (ids and scopes of touches), in chunks. */
+struct arena {
+	struct arena *next;
+	size_t used, cap;
+	char data[];
 };
 
 /* One record touched by an item: read (iteration `iter`) into blob. */
 struct touch {
 	const struct table_desc *t;
-	const char *id;    /* borrowed from the item's decoded change-set */
+	const char *id;    /* in the update's arena */
 	const char *scope;
 	size_t item;       /* index of the item that touched it */
 	size_t run;
@@ -93,6 +114,12 @@ struct update {
 	struct run *runs;
 	size_t nruns;
 	long long last_seen;
+	struct arena *strings;
+	int iter;              /* of the log read in progress */
+	int decided;           /* loose objects or a pack: chosen */
+	long long changes;     /* in items waiting for that choice */
+	size_t pending;        /* items [pending, nitems) wait (bytes kept) */
+	size_t pack_objects;   /* PACK_MAX_OBJECTS, or the tests' value */
 };
 
 static int git_fail(int code, const char *what)
@@ -312,11 +339,11 @@ done:
 	return rc;
 }
 
-/* ---- objects of a big update: one pack ---------------------------------
+/* ---- objects of a big update: packs -----------------------------------
  *
  * A big update (PACK_THRESHOLD changes or more) keeps the objects it makes
  * in memory, in a small object-database backend put in front of the
- * repository's, and writes them at the end as one pack, in git's format
+ * repository's, and writes them as packs, in git's format
  * (version 2): "PACK", the version, the object count; per object a
  * type-and-size header and its bytes deflated by zlib; then the SHA-1 of
  * all that.  Every object is whole (no deltas) and deflated at zlib's
@@ -325,9 +352,11 @@ done:
  * git_odb_write_pack(), whose indexer inflates and hashes each object
  * again, checks the trailer, and writes the pack and its index itself, so
  * a pack we got wrong is refused here rather than found by an auditor.
- * So one commit of 100,000 records costs one pack, not 100,000 loose
- * files, nor the packbuilder's delta search; and the pack holds only this
- * update's objects.
+ * So one commit of 100,000 records costs a few packs (one per
+ * PACK_MAX_OBJECTS objects or PACK_MAX_BYTES, pack_rotate()), not 100,000
+ * loose files, nor the packbuilder's delta search; and the packs hold only
+ * this update's objects.  A pack is written between libgit2 calls, after
+ * which the odb is refreshed: the trees made later name its blobs.
  *
  * Deflating is most of the pack's cost, so a second thread does it while
  * the update goes on reading records and building trees: the batch hands
@@ -363,6 +392,7 @@ struct batch {
 	pthread_cond_t more;
 	struct obj *objs;
 	size_t n, cap;
+	size_t bytes;           /* of the objects' data */
 	size_t *slot;           /* open addressing: object index + 1 */
 	size_t nslot;           /* a power of two */
 	struct body body;
@@ -531,6 +561,7 @@ static int batch_add(struct batch *b, const git_oid *oid, const void *data,
 		b->cap = cap;
 	}
 	b->objs[b->n] = add;
+	b->bytes += len;
 	add.data = NULL; /* transferred */
 	for (i = oid_hash(oid) & (b->nslot - 1); b->slot[i] != 0;
 	     i = (i + 1) & (b->nslot - 1))
@@ -649,6 +680,26 @@ static int batch_mode(struct update *u)
 	return 0;
 }
 
+/* Empties a batch whose pack is written (its deflater done), and starts
+ * its deflater again for the next pack. */
+static void batch_reset(struct batch *b)
+{
+	struct body *y = &b->body;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->objs[i].data);
+	b->n = 0;
+	b->bytes = 0;
+	if (b->nslot > 0)
+		memset(b->slot, 0, b->nslot * sizeof(*b->slot));
+	y->closing = 0;
+	y->zrc = Z_OK;
+	y->next = 0;
+	y->n = 0;
+	y->running = pthread_create(&y->thread, NULL, body_main, b) == 0;
+}
+
 /* Writes a blob: into the batch (hashed here; no look-up of the object on
  * disk, no freshening), or loose in a small update. */
 static int blob_write(struct update *u, git_oid *out, const void *data,
@@ -751,35 +802,58 @@ done:
 	return rc;
 }
 
+/* In a big update, writes the batch as a pack once it is big, and starts
+ * a new one.  The pack backend sees the written pack (pack_flush()
+ * refreshes the odb), so trees made later find the blobs it holds.  Only
+ * between libgit2 calls, never from the batch's own callbacks. */
+static int pack_rotate(struct update *u)
+{
+	struct batch *b = u->batch;
+	int rc;
+
+	if (b == NULL ||
+	    (b->n < u->pack_objects && b->bytes < PACK_MAX_BYTES))
+		return 0;
+	rc = pack_flush(u);
+	if (rc < 0)
+		return rc;
+	batch_reset(b);
+	return 0;
+}
+
 /* ---- collecting change-sets and records -------------------------------- */
 
-static int collect(void *ctx, const struct changeset_info *ci,
-		   const unsigned char *bytes, size_t len)
+/* A copy of s in the update's arena. */
+static const char *arena_strdup(struct update *u, const char *s)
 {
-	struct update *u = ctx;
-	struct item *it, *p;
-	size_t cap;
+	size_t len = strlen(s) + 1, cap;
+	struct arena *a = u->strings;
+	char *p;
 
-	if (u->nitems == u->capitems) {
-		cap = u->capitems ? u->capitems * 2 : 64;
-		p = realloc(u->items, cap * sizeof(*p));
-		if (p == NULL)
-			return err_set(ERR_NOMEM, "out of memory");
-		u->items = p;
-		u->capitems = cap;
+	if (a == NULL || a->cap - a->used < len) {
+		cap = len > ((size_t)1 << 20) ? len : (size_t)1 << 20;
+		a = malloc(sizeof(*a) + cap);
+		if (a == NULL)
+			return NULL;
+		a->next = u->strings;
+		a->used = 0;
+		a->cap = cap;
+		u->strings = a;
 	}
-	it = &u->items[u->nitems];
-	memset(it, 0, sizeof(*it));
-	it->ci = *ci;
-	it->bytes = malloc(len ? len : 1);
-	if (it->bytes == NULL)
-		return err_set(ERR_NOMEM, "out of memory");
-	memcpy(it->bytes, bytes, len);
-	it->len = len;
-	u->nitems++;
-	if (ci->local_order > u->last_seen)
-		u->last_seen = ci->local_order;
-	return 0;
+	p = a->data + a->used;
+	memcpy(p, s, len);
+	a->used += len;
+	return p;
+}
+
+static void arena_free(struct arena *a)
+{
+	struct arena *next;
+
+	for (; a != NULL; a = next) {
+		next = a->next;
+		free(a);
+	}
 }
 
 static int touch_add(struct update *u, const struct table_desc *t,
@@ -804,6 +878,125 @@ static int touch_add(struct update *u, const struct table_desc *t,
 	p->iter = iter;
 	p->item = item;
 	return 0;
+}
+
+/* Decodes item i's bytes, writes them as its blob and notes the records
+ * it touches (ids and scope copied: the decoded change-set is freed
+ * here, and the caller drops the bytes). */
+static int item_take(struct update *u, size_t i, const unsigned char *bytes,
+		     size_t len)
+{
+	struct item *it = &u->items[i];
+	struct changeset *cs = NULL;
+	const struct table_desc *t;
+	const char *scope, *id;
+	size_t j;
+	int rc;
+
+	rc = changeset_decode(&cs, bytes, len);
+	if (rc < 0)
+		return err_wrap(rc, "change-set %s/%s #%llu", it->ci.origin,
+				it->ci.scope, (unsigned long long)it->ci.seq);
+	if (blob_write(u, &it->blob, bytes, len) < 0) {
+		rc = git_fail(ERR_IO, "cannot write a change-set");
+		goto done;
+	}
+	scope = cs->nchanges > 0 ? arena_strdup(u, cs->scope) : "";
+	if (scope == NULL) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (j = 0; j < cs->nchanges; j++) {
+		t = schema_table_find(cs->changes[j].table);
+		if (t == NULL) {
+			rc = err_set(ERR_INVALID,
+				     "change-set %s/%s #%llu: unknown table "
+				     "'%s'", it->ci.origin, it->ci.scope,
+				     (unsigned long long)it->ci.seq,
+				     cs->changes[j].table);
+			goto done;
+		}
+		id = arena_strdup(u, cs->changes[j].id);
+		if (id == NULL) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		rc = touch_add(u, t, id, scope, u->iter, i);
+		if (rc < 0)
+			goto done;
+	}
+	rc = pack_rotate(u);
+done:
+	changeset_free(cs);
+	return rc;
+}
+
+/* Takes the items that waited for the choice of loose objects or a pack
+ * (now made), and frees their bytes. */
+static int take_pending(struct update *u)
+{
+	struct item *it;
+	int rc;
+
+	u->decided = 1;
+	for (; u->pending < u->nitems; u->pending++) {
+		it = &u->items[u->pending];
+		rc = item_take(u, u->pending, it->bytes, it->len);
+		free(it->bytes);
+		it->bytes = NULL;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* One change-set of the log.  The first read of the log chooses between
+ * loose objects and a pack by its number of changes: until that is known
+ * (PACK_THRESHOLD reached, or the end of that read) the bytes are kept;
+ * after it, each change-set is taken at once, from the log's own bytes. */
+static int collect(void *ctx, const struct changeset_info *ci,
+		   const unsigned char *bytes, size_t len)
+{
+	struct update *u = ctx;
+	struct item *it, *p;
+	size_t cap;
+	int rc;
+
+	if (u->nitems == u->capitems) {
+		cap = u->capitems ? u->capitems * 2 : 64;
+		p = realloc(u->items, cap * sizeof(*p));
+		if (p == NULL)
+			return err_set(ERR_NOMEM, "out of memory");
+		u->items = p;
+		u->capitems = cap;
+	}
+	it = &u->items[u->nitems];
+	memset(it, 0, sizeof(*it));
+	it->ci = *ci;
+	u->nitems++;
+	if (ci->local_order > u->last_seen)
+		u->last_seen = ci->local_order;
+	if (!u->decided) {
+		u->changes += ci->nchanges;
+		if (u->changes < PACK_THRESHOLD) {
+			it->bytes = malloc(len ? len : 1);
+			if (it->bytes == NULL)
+				return err_set(ERR_NOMEM, "out of memory");
+			memcpy(it->bytes, bytes, len);
+			it->len = len;
+			return 0;
+		}
+		rc = batch_mode(u);
+		if (rc < 0)
+			return rc;
+		u->nitems--; /* this one is taken from the log's bytes */
+		rc = take_pending(u);
+		u->nitems++;
+		if (rc < 0)
+			return rc;
+	}
+	u->pending = u->nitems;
+	return item_take(u, u->nitems - 1, bytes, len);
 }
 
 static int touch_cmp(const void *a, const void *b)
@@ -841,6 +1034,8 @@ static int record_write(struct update *u, struct touch *t,
 		rc = git_fail(ERR_IO, "cannot write a record");
 	free(json);
 	t->read = 1;
+	if (rc == 0)
+		rc = pack_rotate(u);
 	return rc;
 }
 
@@ -928,39 +1123,13 @@ static int sweep_table(struct update *u, size_t a, size_t b)
 	return rc;
 }
 
-/* Decodes items [from, nitems), notes the records they touch, and reads
- * those records (once each) as iteration iter. */
-static int absorb(struct update *u, size_t from, int iter)
+/* Reads the records of touches [first, ntouches) (those of the last read
+ * of the log), once each. */
+static int absorb(struct update *u, size_t first)
 {
-	size_t i, j, first = u->ntouches;
-	const struct table_desc *t;
-	struct item *it;
+	size_t i, j;
 	int rc;
 
-	for (i = from; i < u->nitems; i++) {
-		it = &u->items[i];
-		rc = changeset_decode(&it->cs, it->bytes, it->len);
-		if (rc < 0)
-			return err_wrap(rc, "change-set %s/%s #%llu",
-					it->ci.origin, it->ci.scope,
-					(unsigned long long)it->ci.seq);
-		if (blob_write(u, &it->blob, it->bytes, it->len) < 0)
-			return git_fail(ERR_IO, "cannot write a change-set");
-		for (j = 0; j < it->cs->nchanges; j++) {
-			t = schema_table_find(it->cs->changes[j].table);
-			if (t == NULL)
-				return err_set(ERR_INVALID,
-					       "change-set %s/%s #%llu: unknown "
-					       "table '%s'", it->ci.origin,
-					       it->ci.scope,
-					       (unsigned long long)it->ci.seq,
-					       it->cs->changes[j].table);
-			rc = touch_add(u, t, it->cs->changes[j].id,
-				       it->cs->scope, iter, i);
-			if (rc < 0)
-				return rc;
-		}
-	}
 	qsort(u->touches + first, u->ntouches - first, sizeof(*u->touches),
 	      touch_cmp);
 	for (i = first; i < u->ntouches; i = j) {
@@ -1108,7 +1277,7 @@ static int commit_run(struct update *u, size_t r, struct touch **fin,
 {
 	const struct run *run = &u->runs[r];
 	git_tree_update *up = NULL;
-	char **paths = NULL;
+	char **paths = NULL, path[ARCHIVE_PATH_MAX];
 	size_t nup = 0, cap, i;
 	git_signature *author = NULL, *committer = NULL;
 	git_buf buf = { 0 };
@@ -1130,33 +1299,33 @@ static int commit_run(struct update *u, size_t r, struct touch **fin,
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	/* paths[] sized to fit: a run may touch every record of a district */
 	for (i = run->first; i <= run->last; i++, nup++) {
 		it = &u->items[i];
-		paths[nup] = malloc(ARCHIVE_PATH_MAX);
+		rc = archive_changeset_path(path, sizeof(path), it->ci.origin,
+					    it->ci.scope, it->ci.seq);
+		if (rc < 0)
+			goto done;
+		paths[nup] = strdup(path);
 		if (paths[nup] == NULL) {
 			rc = err_set(ERR_NOMEM, "out of memory");
 			goto done;
 		}
-		rc = archive_changeset_path(paths[nup], ARCHIVE_PATH_MAX,
-					    it->ci.origin, it->ci.scope,
-					    it->ci.seq);
-		if (rc < 0)
-			goto done;
 		up[nup] = (git_tree_update){ GIT_TREE_UPDATE_UPSERT, it->blob,
 					     GIT_FILEMODE_BLOB, paths[nup] };
 	}
 	for (; *fpos < nfin && fin[*fpos]->run == r; (*fpos)++, nup++) {
 		struct touch *t = fin[*fpos];
 
-		paths[nup] = malloc(ARCHIVE_PATH_MAX);
+		rc = archive_record_path(path, sizeof(path), t->t->name,
+					 t->scope, t->id);
+		if (rc < 0)
+			goto done;
+		paths[nup] = strdup(path);
 		if (paths[nup] == NULL) {
 			rc = err_set(ERR_NOMEM, "out of memory");
 			goto done;
 		}
-		rc = archive_record_path(paths[nup], ARCHIVE_PATH_MAX,
-					 t->t->name, t->scope, t->id);
-		if (rc < 0)
-			goto done;
 		up[nup] = (git_tree_update){ GIT_TREE_UPDATE_UPSERT, t->blob,
 					     GIT_FILEMODE_BLOB, paths[nup] };
 	}
@@ -1236,25 +1405,14 @@ static void update_release(struct update *u)
 {
 	size_t i;
 
-	for (i = 0; i < u->nitems; i++) {
+	for (i = 0; i < u->nitems; i++)
 		free(u->items[i].bytes);
-		changeset_free(u->items[i].cs);
-	}
 	free(u->items);
+	arena_free(u->strings);
 	free(u->touches);
 	free(u->runs);
 	git_odb_free(u->odb);
 	git_repository_free(u->repo);
-}
-
-static int big_update(const struct update *u)
-{
-	long long changes = 0;
-	size_t i;
-
-	for (i = 0; i < u->nitems; i++)
-		changes += u->items[i].ci.nchanges;
-	return changes >= PACK_THRESHOLD;
 }
 
 /* One attempt; ERR_BUSY when another process moved the branch meanwhile. */
@@ -1265,7 +1423,8 @@ static int update_once(struct node *n)
 	git_tree *tree = NULL;
 	git_reference *ref = NULL;
 	struct touch **fin = NULL;
-	size_t nfin = 0, from, fpos = 0, r;
+	size_t nfin = 0, from, first, fpos = 0, r;
+	const char *env;
 	long long pos;
 	int rc, iter;
 
@@ -1276,21 +1435,25 @@ static int update_once(struct node *n)
 	if (rc < 0)
 		goto done;
 	u.last_seen = pos;
-	/* read the log, then the records, until the log stops growing */
+	u.pack_objects = PACK_MAX_OBJECTS;
+	env = getenv("TAPHOP_ARCHIVE_PACK_OBJECTS");
+	if (env != NULL && atol(env) > 0)
+		u.pack_objects = (size_t)atol(env);
+	/* read the log, then the records, until the log stops growing;
+	 * change-sets are written and decoded as they are read (collect) */
 	for (iter = 0;; iter++) {
 		from = u.nitems;
+		first = u.ntouches;
+		u.iter = iter;
 		rc = store_changesets(n->store, u.last_seen, NULL, NULL,
 				      collect, &u);
+		if (rc == 0 && !u.decided)
+			rc = take_pending(&u); /* a small update: loose */
 		if (rc < 0)
 			goto done;
 		if (u.nitems == from)
 			break;
-		if (iter == 0 && big_update(&u)) {
-			rc = batch_mode(&u);
-			if (rc < 0)
-				goto done;
-		}
-		rc = absorb(&u, from, iter);
+		rc = absorb(&u, first);
 		if (rc < 0)
 			goto done;
 	}
@@ -1319,6 +1482,8 @@ static int update_once(struct node *n)
 	}
 	for (r = 0; r < u.nruns; r++) {
 		rc = commit_run(&u, r, fin, nfin, &fpos, &tip, &tree);
+		if (rc == 0)
+			rc = pack_rotate(&u);
 		if (rc < 0)
 			goto done;
 	}

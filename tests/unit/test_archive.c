@@ -542,6 +542,87 @@ static void test_archive_big_update(void **state)
 	git_repository_free(r);
 }
 
+/* The record file at the head, as text (caller frees). */
+static char *head_text(struct node *n, const char *path)
+{
+	git_repository *r = repo_of(n);
+	git_object *o = NULL;
+	char spec[600], *text;
+	size_t len;
+
+	snprintf(spec, sizeof(spec), "%s:%s", ARCHIVE_BRANCH, path);
+	assert_int_equal(git_revparse_single(&o, r, spec), 0);
+	assert_int_equal(git_object_type(o), GIT_OBJECT_BLOB);
+	len = (size_t)git_blob_rawsize((git_blob *)o);
+	text = malloc(len + 1);
+	assert_non_null(text);
+	memcpy(text, git_blob_rawcontent((git_blob *)o), len);
+	text[len] = '\0';
+	git_object_free(o);
+	git_repository_free(r);
+	return text;
+}
+
+/* A big round written as several packs (a small object limit here): the
+ * trees of later runs name blobs of packs already written, each commit
+ * shows its runs' states only, and stock git accepts the archive. */
+static void test_archive_big_update_many_packs(void **state)
+{
+	struct fx *f = *state;
+	const struct table_desc *t = schema_table_find("person");
+	const char *v[SCHEMA_MAX_COLUMNS] = { 0 };
+	char name[64], id[STORE_ID_LEN + 1], first[STORE_ID_LEN + 1];
+	char path[ARCHIVE_PATH_MAX], cmd[1024];
+	struct found fd;
+	char *text;
+	int i;
+
+	assert_int_equal(setenv("TAPHOP_ARCHIVE_PACK_OBJECTS", "100", 1), 0);
+	v[0] = "an-lac";
+	v[schema_column_find(t, "birth_date", false)] = "2001-05-17";
+	v[schema_column_find(t, "full_name", false)] = name;
+	assert_int_equal(store_begin(f->ward->store, "Lê Thu Hà", "import"), 0);
+	for (i = 0; i < 1200; i++) {
+		snprintf(name, sizeof(name), "Người Thứ %d", i);
+		assert_int_equal(store_insert(f->ward->store, t, v, NULL, id), 0);
+		if (i == 0)
+			memcpy(first, id, sizeof(id));
+	}
+	assert_int_equal(store_commit(f->ward->store), 0);
+	/* hub's own stream, then the ward's, the hub's and the ward's again:
+	 * four runs, the first record touched in the second and the last */
+	add_person(f->hub->store, "binh-tan", "Hồ Văn Huê", id);
+	set_name(f->ward->store, first, "Người Đầu Tiên");
+	assert_true(tn_sync(f->ward, f->hub, NULL) > 0);
+	add_person(f->hub->store, "binh-tan", "Võ Thị Sáu", id);
+	set_name(f->ward->store, first, "Người Cuối Cùng");
+	assert_true(tn_sync(f->ward, f->hub, NULL) > 0);
+	assert_int_equal(archive_update(f->hub), 0);
+	assert_int_equal(count_commits(f->hub), 4);
+	assert_true(pack_files(f->hub, ".pack") > 1);
+	assert_int_equal(pack_files(f->hub, ".pack"),
+			 pack_files(f->hub, ".idx"));
+	snprintf(path, sizeof(path), "records/person/an-lac/%s/%s.json",
+		 first + STORE_ID_LEN - ARCHIVE_FANOUT, first);
+	text = head_text(f->hub, path);
+	assert_non_null(strstr(text, "Người Cuối Cùng"));
+	free(text);
+	assert_int_equal(verify(f->hub, NULL, NULL, &fd), 0);
+	assert_int_equal(fd.n, 0);
+	snprintf(cmd, sizeof(cmd),
+		 "git --git-dir='%s/binh-tan/archive.git' fsck --strict "
+		 "--no-dangling >/dev/null 2>&1",
+		 f->dir);
+	assert_int_equal(system(cmd), 0);
+	/* a later small round goes on top, loose */
+	set_name(f->hub->store, id, "Võ Thị Sáu (Sáu)");
+	assert_int_equal(archive_update(f->hub), 0);
+	assert_int_equal(count_commits(f->hub), 5);
+	assert_int_equal(verify(f->hub, NULL, NULL, &fd), 0);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(unsetenv("TAPHOP_ARCHIVE_PACK_OBJECTS"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +641,8 @@ int main(void)
 		cmocka_unit_test(test_record_json_canonical_bytes),
 		cmocka_unit_test_setup_teardown(test_archive_big_update, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_archive_big_update_many_packs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
