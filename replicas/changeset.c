@@ -9,6 +9,7 @@
 #include "replicas/changeset.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,36 +23,66 @@
 #define MAX_STRING 8192
 #define MAX_CODE 63
 
-/* ---- budgeted allocator ---------------------------------------------- */
+/* ---- budgeted arena allocator ------------------------------------------
+ *
+ * A decoded change-set lives and dies as one: protobuf-c's allocations are
+ * carved out of large chunks and all released together, and their total is
+ * charged against a budget proportional to the input, so no input can make
+ * the decoder allocate without bound. */
+
+#define ARENA_CHUNK (64u << 10)
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
 
 struct budget {
 	size_t left;
+	struct chunk *chunks;
 };
 
 static void *budget_alloc(void *data, size_t size)
 {
 	struct budget *b = data;
-	size_t *p;
+	struct chunk *c = b->chunks;
+	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	void *p;
 
-	if (size > b->left || size > SIZE_MAX - sizeof(size_t))
+	if (need < size || need > b->left)
 		return NULL;
-	p = malloc(size + sizeof(size_t));
-	if (!p)
-		return NULL;
-	b->left -= size;
-	p[0] = size;
-	return p + 1;
+	if (!c || c->cap - c->used < need) {
+		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = b->chunks;
+		b->chunks = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	b->left -= need;
+	return p;
 }
 
 static void budget_free(void *data, void *ptr)
 {
-	struct budget *b = data;
-	size_t *p = ptr;
+	(void)data;
+	(void)ptr; /* released with the whole arena */
+}
 
-	if (!p)
-		return;
-	b->left += p[-1];
-	free(p - 1);
+static void budget_release(struct budget *b)
+{
+	while (b->chunks) {
+		struct chunk *c = b->chunks;
+
+		b->chunks = c->next;
+		free(c);
+	}
 }
 
 struct priv {
@@ -68,10 +99,7 @@ static void priv_free(struct priv *p)
 {
 	if (!p)
 		return;
-	if (p->body)
-		taphop__change_set_body__free_unpacked(p->body, &p->alloc);
-	if (p->env)
-		taphop__signed_change_set__free_unpacked(p->env, &p->alloc);
+	budget_release(&p->budget); /* the unpacked messages live there */
 	free(p->changes);
 	free(p->fields);
 	free(p->knowledge);
