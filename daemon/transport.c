@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -29,6 +31,7 @@ struct tp_ctx {
 struct tp_sock {
 	void *z;
 	int router;
+	void *mon;   /* PAIR reading the socket's handshake events, or NULL */
 };
 
 static int zerr(int code, const char *what)
@@ -224,6 +227,8 @@ fail:
 	return rc;
 }
 
+static void monitor_start(struct tp_sock *s, struct tp_ctx *c);
+
 int tp_dealer_connect(struct tp_sock **out, struct tp_ctx *c,
 		      const char *endpoint,
 		      const unsigned char server_pk[TP_KEY_LEN],
@@ -243,6 +248,7 @@ int tp_dealer_connect(struct tp_sock **out, struct tp_ctx *c,
 	}
 	zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
 	zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+	monitor_start(s, c); /* without it, only the reason is lost */
 	if (zmq_connect(s->z, endpoint) != 0) {
 		rc = err_set(ERR_INVALID, "cannot connect to '%s': %s",
 			     endpoint, zmq_strerror(zmq_errno()));
@@ -259,8 +265,58 @@ void tp_sock_close(struct tp_sock *s)
 {
 	if (!s)
 		return;
+	if (s->mon) {
+		zmq_socket_monitor(s->z, NULL, 0);
+		zmq_close(s->mon);
+	}
 	zmq_close(s->z);
 	free(s);
+}
+
+/* Watches a client socket's CURVE handshakes, so a refusal by the server
+ * (ZAP: key not enrolled, or revoked) can be told from silence. */
+static void monitor_start(struct tp_sock *s, struct tp_ctx *c)
+{
+	char ep[64];
+
+	snprintf(ep, sizeof(ep), "inproc://taphop-monitor-%p", (void *)s);
+	if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+		return;
+	s->mon = zmq_socket(c->zctx, ZMQ_PAIR);
+	if (s->mon && zmq_connect(s->mon, ep) != 0) {
+		zmq_close(s->mon);
+		s->mon = NULL;
+	}
+}
+
+int tp_handshake_event(struct tp_sock *s, int *status)
+{
+	int ev = 0;
+
+	while (s->mon) {
+		unsigned char hdr[6];
+		char ep[256];
+		int n = zmq_recv(s->mon, hdr, sizeof(hdr), ZMQ_DONTWAIT);
+
+		if (n < 0)
+			break;
+		/* the second frame names the endpoint; not needed */
+		(void)zmq_recv(s->mon, ep, sizeof(ep), 0);
+		if (n < 6)
+			continue;
+		ev = hdr[0] | hdr[1] << 8;
+		*status = (int)((uint32_t)hdr[2] | (uint32_t)hdr[3] << 8 |
+				(uint32_t)hdr[4] << 16 | (uint32_t)hdr[5] << 24);
+	}
+	if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return TP_REFUSED;
+	if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+		return TP_BAD_HANDSHAKE;
+	if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+		return TP_ACCEPTED;
+	return 0;
 }
 
 int tp_poll(struct tp_sock *s, int timeout_ms)

@@ -68,6 +68,15 @@ int tp_dealer_connect(struct tp_sock **out, struct tp_ctx *c,
 /* Closes without lingering; NULL is a no-op. */
 void tp_sock_close(struct tp_sock *s);
 
+/* The last handshake event of a client socket since the previous call:
+ * TP_REFUSED (the server's ZAP said no; *status is its status code, e.g.
+ * 400), TP_BAD_HANDSHAKE (e.g. the wrong server key), TP_ACCEPTED, or 0
+ * when nothing happened.  Never blocks. */
+#define TP_ACCEPTED 1
+#define TP_REFUSED 2
+#define TP_BAD_HANDSHAKE 3
+int tp_handshake_event(struct tp_sock *s, int *status);
+
 /* Waits up to timeout_ms for s to be readable: 1 readable, 0 not (timeout
  * or a signal), negative on error. */
 int tp_poll(struct tp_sock *s, int timeout_ms);

@@ -40,6 +40,7 @@ struct ward {
 	uint64_t reconnect_at, backoff;
 	unsigned seed;
 	char state[1400];
+	char refused[512];  /* why the hub refused the handshake, if it did */
 	struct stream_head *heads;
 	size_t nheads;
 	uint64_t last_hello_ms;
@@ -369,6 +370,37 @@ static void status_tick(struct ward *w, struct status_mark *m)
 	m->at = now;
 }
 
+/* A refused CURVE handshake looks like silence on the socket: the
+ * monitor tells the two apart, so the officer reads why. */
+static void handshake_check(struct ward *w)
+{
+	int status = 0, ev;
+
+	if (!w->e->sock)
+		return;
+	ev = tp_handshake_event(w->e->sock, &status);
+	if (ev == TP_ACCEPTED) {
+		w->refused[0] = '\0';
+		return;
+	}
+	if (ev != TP_REFUSED && ev != TP_BAD_HANDSHAKE)
+		return;
+	if (ev == TP_REFUSED)
+		snprintf(w->refused, sizeof(w->refused),
+			 "refused by the hub at %s: this ward's key is not "
+			 "enrolled there, or was revoked (the district officer "
+			 "runs 'taphop enroll' with the line 'taphop enroll "
+			 "--show' prints here)", w->e->cfg->hub_endpoint);
+	else
+		snprintf(w->refused, sizeof(w->refused),
+			 "the secure handshake with %s failed: check the "
+			 "hub's transport key in taphop.conf ('taphop enroll "
+			 "--hub')", w->e->cfg->hub_endpoint);
+	if (strcmp(w->state, w->refused) != 0)
+		log_error("%s (status %d)", w->refused, status);
+	snprintf(w->state, sizeof(w->state), "%s", w->refused);
+}
+
 int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 	     volatile sig_atomic_t *stop, volatile sig_atomic_t *nudge)
 {
@@ -439,13 +471,17 @@ int ward_run(struct sync_env *e, struct tp_ctx *ctx,
 			if (pump(&w) < 0)
 				log_warn("%s", err_msg());
 		}
+		handshake_check(&w);
 		sync_retransmit_check(&w.ss, 3 * hb);
 		if (now - w.ss.last_tx_ms >= hb)
 			sync_send_ping(e, &w.ss, 0, now);
 		if (now - w.ss.last_rx_ms > 3 * hb) {
-			snprintf(w.state, sizeof(w.state),
-				 "no contact with the hub at %s",
-				 e->cfg->hub_endpoint);
+			if (w.refused[0])
+				snprintf(w.state, sizeof(w.state), "%s", w.refused);
+			else
+				snprintf(w.state, sizeof(w.state),
+					 "no contact with the hub at %s",
+					 e->cfg->hub_endpoint);
 			backoff_disconnect(&w, "no answer from the hub for 3 "
 					       "heartbeats");
 		}

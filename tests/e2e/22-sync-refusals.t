@@ -55,6 +55,9 @@ kill -0 "$PID_hub" 2>/dev/null && ok "hub survives malformed and oversized input
 start wu
 check "unenrolled key refused and logged" wait_for 10 grep -q "transport key .* is not enrolled" "$T/hub.log"
 check "unenrolled ward is not connected" sh -c "$TP --dir '$T/wu' status | grep -q 'connection: *not connected'"
+refused() { "$TP" --dir "$T/wu" status | grep -q "refused by the hub at .*not enrolled there"; }
+check "the unenrolled ward's status says the hub refused its key" wait_for 10 refused
+check "and its log says so" grep -q "error: refused by the hub" "$T/wu.log"
 
 start w2
 tp --dir "$T/w1" -q add person --full-name "Võ Thị Mai" --birth-date 2003-04-05 >/dev/null
