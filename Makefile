@@ -132,7 +132,7 @@ soak: all
 	TAPHOP_BIN=$(abspath $(BINDIR)) TAPHOP_SOAK=1 prove -v --timer tests/e2e/
 
 fuzz: all
-	@sh tests/fuzz/run.sh $(abspath $(B)/fuzz) 300
+	@sh tests/fuzz/run.sh $(abspath $(B)/fuzz) 300 $(abspath $(BINDIR))
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
