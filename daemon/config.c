@@ -79,6 +79,8 @@ static int on_key(void *user, const char *section, const char *name,
 		rc = set_int(&c->window, section, name, value, 1, 100000);
 	else if (IS("daemon", "batch"))
 		rc = set_int(&c->batch, section, name, value, 1, 10000);
+	else if (IS("daemon", "cache_mb"))
+		rc = set_int(&c->cache_mb, section, name, value, 2, 65536);
 	else if (strcmp(section, "node") == 0 || strcmp(section, "hub") == 0 ||
 		 strcmp(section, "daemon") == 0)
 		rc = err_set(ERR_INVALID, "[%s] %s: unknown key", section,

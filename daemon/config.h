@@ -11,6 +11,8 @@
  *             heartbeat_ms   ping interval (default 5000); 3 missed = dead
  *             window         change-sets in flight per direction (512)
  *             batch          change-sets per message (128)
+ *             cache_mb       SQLite page cache of the sync connection, MB
+ *                            (hub 128, ward 32): a district's indexes
  *
  * Unknown sections or keys are errors naming the line, so a typo never
  * silently falls back to a default.
@@ -34,6 +36,7 @@ struct daemon_config {
 	int heartbeat_ms;
 	int window;
 	int batch;
+	int cache_mb;  /* 0: the role's default */
 };
 
 /* Sets defaults, then reads path.  ERR_IO if it cannot be read,

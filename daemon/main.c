@@ -182,6 +182,11 @@ int main(int argc, char **argv)
 		goto done;
 	if ((rc = syncdb_init(n->store)) < 0)
 		goto done;
+	/* a hub's indexes span the district: a larger cache keeps its
+	 * first sync from going to the disk for every look-up */
+	if ((rc = store_cache_mb(n->store, cfg.cache_mb ? cfg.cache_mb :
+				 store_role(n->store) == STORE_ROLE_HUB ? 128 : 32)) < 0)
+		goto done;
 	e.node = n;
 	e.cfg = &cfg;
 	if ((rc = sync_parked_load(&e)) < 0)

@@ -684,6 +684,14 @@ const char *store_parent_scope(const struct store *s) { return s->parent; }
 enum store_role store_role(const struct store *s) { return s->role; }
 void *store_db(struct store *s) { return s->db; }
 
+int store_cache_mb(struct store *s, int mb)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=%d;", -1024 * mb);
+	return store_exec(s, sql);
+}
+
 /* ---- nodes and rights ------------------------------------------------- */
 
 int store_node_put(struct store *s, const struct node_info *n)

@@ -68,6 +68,9 @@ const char *store_node_code(const struct store *s);
 const char *store_parent_scope(const struct store *s); /* "" if none */
 enum store_role store_role(const struct store *s);
 
+/* Sets the page cache of this connection (SQLite's cache_size), in MB. */
+int store_cache_mb(struct store *s, int mb);
+
 /* The sqlite3 handle, for the few modules that run their own read-only
  * queries (reports) and for tests.  Borrowed. */
 void *store_db(struct store *s);
