@@ -64,8 +64,7 @@ static int revoke(struct cli_ctx *ctx, struct node *n, const char *code)
 		return cli_fail("cannot revoke '%s': %s", code, err_msg());
 	/* a running hub notices the change itself (data_version); the nudge
 	 * only makes it sooner */
-	if (cli_sync_nudge)
-		cli_sync_nudge(ctx, n);
+	cli_sync_nudge(ctx, n);
 	if (!ctx->quiet)
 		printf("revoked '%s': new connections are refused, and a running "
 		       "taphopd ends its open session within a second\n", code);

@@ -4,9 +4,6 @@
  *
  *   taphop [--dir DIR] [--as OPERATOR] [--json] COMMAND [ARGS...]
  *
- * Commands written in other engineers' files (enroll, sync, status, audit)
- * are weak references: until their files are linked in, their entries are
- * NULL and skipped, so the build never depends on them.
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
 #include <stdio.h>
@@ -20,11 +17,8 @@
 
 extern const struct cli_command cmd_init, cmd_add, cmd_edit, cmd_delete,
 	cmd_show, cmd_list, cmd_find, cmd_import, cmd_export, cmd_conflicts,
-	cmd_log, cmd_digest, cmd_bundle, cmd_nodes;
-extern const struct cli_command cmd_enroll __attribute__((weak));
-extern const struct cli_command cmd_sync __attribute__((weak));
-extern const struct cli_command cmd_status __attribute__((weak));
-extern const struct cli_command cmd_audit __attribute__((weak));
+	cmd_log, cmd_digest, cmd_bundle, cmd_nodes, cmd_enroll, cmd_sync,
+	cmd_status, cmd_audit;
 
 static const struct entry {
 	const struct cli_command *cmd;

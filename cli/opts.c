@@ -521,7 +521,7 @@ done:
 void cli_after_write(struct cli_ctx *ctx, struct node *n)
 {
 	/* the change-set goes out first; archiving it here does not delay it */
-	if (cli_sync_nudge && cli_sync_nudge(ctx, n) != 0)
+	if (cli_sync_nudge(ctx, n) != 0)
 		out_warn("could not ask taphopd to sync now: %s", err_msg());
 	if (archive_update(n) != 0)
 		out_warn("the audit archive is behind (%s); it catches up on the "

@@ -61,10 +61,10 @@ const char *cli_closest(const char *typed, const char *const *cands, int n);
 /* "taphop: warning: ..." on stderr. */
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Provided by the daemon side (cli/cmd_sync.c) when it exists: asks a
+/* In cli/cmd_sync.c: asks a
  * running taphopd on n's data directory to sync now.  Returns 0 when a
  * daemon was nudged or none runs. */
-int cli_sync_nudge(struct cli_ctx *ctx, struct node *n) __attribute__((weak));
+int cli_sync_nudge(struct cli_ctx *ctx, struct node *n);
 
 /* ---- text tables ------------------------------------------------------- */
 

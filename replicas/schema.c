@@ -38,7 +38,7 @@ static const char *const occupations[] = {
 static const char *const residences[] = {
 	"permanent", "temporary", "boarding_house", NULL,
 };
-/* Sensitive codes: coded values only (DOMAIN.md). */
+/* Sensitive personal data: coded values only, never free text. */
 static const char *const ethnicities[] = {
 	"kinh", "hoa", "khmer", "cham", "tay", "thai", "muong", "nung",
 	"hmong", "dao", "other", NULL,

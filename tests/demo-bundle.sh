@@ -4,7 +4,7 @@
 # ~200 young people with Vietnamese names, members, branches and clubs,
 # activities, partners, support cases and a yearly target.  It shows list,
 # find and log, then carries change-sets both ways by bundle file (the
-# sneakernet of DESIGN.md, for offices with no link at all; `make demo`,
+# sneakernet bundles (see the README), for offices with no link at all; `make demo`,
 # tests/demo.sh, shows the same records syncing through taphopd), with
 # one district-wide partner edited on both sides before they meet: the
 # merge keeps one value everywhere and records the other as a conflict.

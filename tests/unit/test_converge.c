@@ -627,8 +627,8 @@ static int cmpwkey(const void *a, const void *b)
 
 /* Conflicts recorded though the loser was concurrent with no write of
  * another node: shown to officers though nothing was lost.  Counted and
- * reported, not failed (DESIGN.md asks for "losing to a value its origin
- * had not seen", which includes these).  f->w must be sorted by field. */
+ * reported, not failed (the rule is "losing to a value its origin had
+ * not seen", which includes these).  f->w must be sorted by field. */
 static void spurious_count(struct fx *f, struct cset *cs)
 {
 	struct wkey *k = malloc((f->nw + 1) * sizeof(*k));
