@@ -33,14 +33,13 @@
 #define CAPTURE_GOAL 1.5
 #define APPLY_GOAL 0.30
 
-/* N rows of person values, packed: row i column c at arena + off[i][c]
+/* N rows of person values, packed: row i column c at str.buf + off[i][c]
  * (UINT32_MAX: no value). */
 struct rows {
 	const struct table_desc *t;
 	long n;
 	uint32_t (*off)[SCHEMA_MAX_COLUMNS];
-	char *arena;
-	size_t len, cap;
+	struct tn_strings str;
 	char (*ids)[STORE_ID_LEN + 1]; /* for the raw table */
 };
 
@@ -67,23 +66,6 @@ static void *xmalloc(size_t n)
 		exit(1);
 	}
 	return p;
-}
-
-static uint32_t arena_put(struct rows *r, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	uint32_t at;
-
-	if (r->len + n > r->cap) {
-		r->cap = (r->cap + n) * 2;
-		r->arena = realloc(r->arena, r->cap);
-		if (!r->arena)
-			die("out of memory");
-	}
-	at = (uint32_t)r->len;
-	memcpy(r->arena + r->len, s, n);
-	r->len += n;
-	return at;
 }
 
 /* UUIDv7 text, time-ordered like the store's own ids. */
@@ -116,14 +98,14 @@ static void rows_make(struct rows *r, long n, uint64_t seed)
 		wl_row_person(&g, "an-lac", &row);
 		for (int c = 0; c < SCHEMA_MAX_COLUMNS; c++)
 			r->off[i][c] = c < r->t->ncols && row.vals[c] ?
-				       arena_put(r, row.vals[c]) : UINT32_MAX;
+				       tn_strings_put(&r->str, row.vals[c]) : UINT32_MAX;
 		uuid7(&g, ms + (uint64_t)i / 64, r->ids[i]);
 	}
 }
 
 static const char *val(const struct rows *r, long i, int c)
 {
-	return r->off[i][c] == UINT32_MAX ? NULL : r->arena + r->off[i][c];
+	return r->off[i][c] == UINT32_MAX ? NULL : r->str.buf + r->off[i][c];
 }
 
 /* ---- raw SQLite ------------------------------------------------------- */

@@ -664,30 +664,12 @@ static long parallel(int n, int jobs, item_fn fn, void *ctx)
 struct rows {
 	long n;
 	uint32_t (*off)[SCHEMA_MAX_COLUMNS];
-	char *arena;
-	size_t len, cap;
+	struct tn_strings str;
 };
-
-static uint32_t arena_put(struct rows *r, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	uint32_t at;
-
-	if (r->len + n > r->cap) {
-		r->cap = (r->cap + n) * 2;
-		r->arena = realloc(r->arena, r->cap);
-		if (!r->arena)
-			die("out of memory");
-	}
-	at = (uint32_t)r->len;
-	memcpy(r->arena + r->len, s, n);
-	r->len += n;
-	return at;
-}
 
 static const char *rv(const struct rows *r, long i, int c)
 {
-	return r->off[i][c] == UINT32_MAX ? NULL : r->arena + r->off[i][c];
+	return r->off[i][c] == UINT32_MAX ? NULL : r->str.buf + r->off[i][c];
 }
 
 static void rows_make(struct rows *r, long n, const char *scope,
@@ -714,7 +696,7 @@ static void rows_make(struct rows *r, long n, const char *scope,
 		} while (bad);
 		for (int c = 0; c < SCHEMA_MAX_COLUMNS; c++)
 			r->off[i][c] = c < t->ncols && row.vals[c] ?
-				       arena_put(r, row.vals[c]) : UINT32_MAX;
+				       tn_strings_put(&r->str, row.vals[c]) : UINT32_MAX;
 	}
 }
 
@@ -1019,9 +1001,9 @@ static void bench_throughput(uint64_t seed)
 		       (double)m / b0, (double)m / b1);
 	}
 	free(ra.off);
-	free(ra.arena);
+	free(ra.str.buf);
 	free(rb.off);
-	free(rb.arena);
+	free(rb.str.buf);
 }
 
 /* ---- (2) a district's first sync --------------------------------------- */

@@ -12,6 +12,28 @@
 
 #include "replicas/banned.h"
 
+uint32_t tn_strings_put(struct tn_strings *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	uint32_t at;
+
+	if (p->len + n > p->cap) {
+		char *b;
+
+		p->cap = (p->cap + n) * 2;
+		b = realloc(p->buf, p->cap);
+		if (!b) {
+			fprintf(stderr, "tn_strings_put: out of memory\n");
+			abort();
+		}
+		p->buf = b;
+	}
+	at = (uint32_t)p->len;
+	memcpy(p->buf + p->len, s, n);
+	p->len += n;
+	return at;
+}
+
 char *tn_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");

@@ -7,6 +7,16 @@
 
 #include "replicas/node.h"
 
+/* A growing buffer of NUL-terminated strings addressed by offset (how the
+ * benchmarks keep their pre-generated rows compact). */
+struct tn_strings {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Appends s; returns its offset.  Aborts when out of memory. */
+uint32_t tn_strings_put(struct tn_strings *p, const char *s);
+
 /* A fresh temporary directory (mkdtemp), malloc'd. */
 char *tn_tmpdir(void);
 
