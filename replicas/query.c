@@ -75,43 +75,6 @@ int store_resolve_id(struct store *s, const struct table_desc *t,
 	return 0;
 }
 
-static int record_fill(struct store *s, const struct table_desc *t,
-		       const char *id, struct record **out)
-{
-	struct record *rec = calloc(1, sizeof(*rec));
-	struct clk clk;
-	int r;
-
-	if (!rec)
-		return err_set(ERR_NOMEM, "out of memory");
-	rec->t = t;
-	snprintf(rec->id, sizeof(rec->id), "%s", id);
-	if ((r = row_load(s, t, id, rec->vals, &rec->deleted, &clk))) {
-		if (r == ERR_NOTFOUND)
-			err_set(r, "no %s with id '%s'", t->name, id);
-		record_free(rec);
-		return r;
-	}
-	for (int i = 0; i < MAX_SLOTS; i++) {
-		rec->stamps[i] = clk.hlc[i];
-		snprintf(rec->origins[i], STORE_CODE_MAX, "%s",
-			 clk.hlc[i] ? store_origin_code(s, clk.org[i]) : "");
-	}
-	*out = rec;
-	return 0;
-}
-
-int store_get(struct store *s, const struct table_desc *t, const char *id,
-	      int include_deleted, struct record **out)
-{
-	char rid[STORE_ID_LEN + 1];
-	int r;
-
-	if ((r = store_resolve_id(s, t, id, include_deleted, rid)))
-		return r;
-	return record_fill(s, t, rid, out);
-}
-
 /* "SELECT id, ward, <cols>, _deleted, _clk FROM t": every record query
  * reads whole rows in one step (fill_record reads them). */
 static size_t select_row(char *sql, size_t sz, const struct table_desc *t)
@@ -155,6 +118,32 @@ static int fill_record(struct store *s, const struct table_desc *t,
 	}
 	*out = rec;
 	return 0;
+}
+
+int store_get(struct store *s, const struct table_desc *t, const char *id,
+	      int include_deleted, struct record **out)
+{
+	char rid[STORE_ID_LEN + 1], sql[2048];
+	sqlite3_stmt *st = NULL;
+	size_t len;
+	int r;
+
+	if ((r = store_resolve_id(s, t, id, include_deleted, rid)))
+		return r;
+	len = select_row(sql, sizeof(sql), t);
+	snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?1");
+	if ((r = store_prepare(s, &st, sql)))
+		return r;
+	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		r = fill_record(s, t, st, out);
+	else if (r == SQLITE_DONE)
+		r = err_set(ERR_NOTFOUND, "no %s with id '%s'", t->name, rid);
+	else
+		r = store_db_err(s, "cannot read a record");
+	sqlite3_finalize(st);
+	return r;
 }
 
 /* Steps st (a select_row query) and calls cb with each record. */
