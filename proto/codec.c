@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "replicas/changeset.h"
+#include "proto/budget.h"
 #include "replicas/err.h"
 
 #include "replicas/banned.h"
@@ -23,44 +24,6 @@
  * legitimate messages (mostly bytes fields); tiny repeated sub-messages
  * blow past this and are refused. */
 #define CODEC_BUDGET(len) ((size_t)(len) * 8 + (64u << 10))
-
-struct budget {
-	ProtobufCAllocator a;
-	size_t used, limit;
-};
-
-/* Each block is prefixed by its size, so free can give the budget back. */
-union hdr {
-	size_t size;
-	max_align_t align;
-};
-
-static void *budget_alloc(void *data, size_t size)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (size > b->limit - b->used || size > SIZE_MAX - sizeof(*h))
-		return NULL;
-	h = malloc(sizeof(*h) + size);
-	if (!h)
-		return NULL;
-	h->size = size;
-	b->used += size;
-	return h + 1;
-}
-
-static void budget_free(void *data, void *p)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (!p)
-		return;
-	h = (union hdr *)p - 1;
-	b->used -= h->size;
-	free(h);
-}
 
 static int utf8_valid(const unsigned char *s, size_t n)
 {
@@ -280,7 +243,7 @@ static int check_env(const codec_env *env)
 int codec_decode(struct codec_msg **out, const unsigned char *buf,
 		 size_t len)
 {
-	struct budget *b = NULL;
+	struct pb_budget *b = NULL;
 	struct codec_msg *m = NULL;
 	codec_env *env = NULL;
 	int rc = ERR_NOMEM;
@@ -290,15 +253,13 @@ int codec_decode(struct codec_msg **out, const unsigned char *buf,
 			     len, CODEC_MAX_MSG);
 		goto done;
 	}
-	if (!(b = calloc(1, sizeof(*b))) || !(m = calloc(1, sizeof(*m)))) {
+	if ((rc = pb_budget_new(&b, CODEC_BUDGET(len))) < 0)
+		goto done;
+	if (!(m = calloc(1, sizeof(*m)))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	b->a.alloc = budget_alloc;
-	b->a.free = budget_free;
-	b->a.allocator_data = b;
-	b->limit = CODEC_BUDGET(len);
-	env = taphop__sync__envelope__unpack(&b->a, len, buf);
+	env = taphop__sync__envelope__unpack(pb_budget_allocator(b), len, buf);
 	if (!env) {
 		rc = err_set(ERR_PROTOCOL,
 			     "malformed envelope (%zu bytes): truncated, "
@@ -317,23 +278,16 @@ int codec_decode(struct codec_msg **out, const unsigned char *buf,
 	m = NULL;
 	rc = 0;
 done:
-	if (env)
-		taphop__sync__envelope__free_unpacked(env, &b->a);
-	free(b);
+	pb_budget_free(b); /* env, if any, lives in it */
 	free(m);
 	return rc;
 }
 
 void codec_msg_free(struct codec_msg *m)
 {
-	struct budget *b;
-
 	if (!m)
 		return;
-	b = m->priv;
-	if (m->env)
-		taphop__sync__envelope__free_unpacked(m->env, &b->a);
-	free(b);
+	pb_budget_free(m->priv); /* m->env lives in it */
 	free(m);
 }
 

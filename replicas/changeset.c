@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/budget.h"
 #include "proto/changeset.pb-c.h"
 #include "replicas/err.h"
 #include "replicas/validate.h"
@@ -23,71 +24,8 @@
 #define MAX_STRING 8192
 #define MAX_CODE 63
 
-/* ---- budgeted arena allocator ------------------------------------------
- *
- * A decoded change-set lives and dies as one: protobuf-c's allocations are
- * carved out of large chunks and all released together, and their total is
- * charged against a budget proportional to the input, so no input can make
- * the decoder allocate without bound. */
-
-#define ARENA_CHUNK (64u << 10)
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-struct budget {
-	size_t left;
-	struct chunk *chunks;
-};
-
-static void *budget_alloc(void *data, size_t size)
-{
-	struct budget *b = data;
-	struct chunk *c = b->chunks;
-	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	void *p;
-
-	if (need < size || need > b->left)
-		return NULL;
-	if (!c || c->cap - c->used < need) {
-		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = b->chunks;
-		b->chunks = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += need;
-	b->left -= need;
-	return p;
-}
-
-static void budget_free(void *data, void *ptr)
-{
-	(void)data;
-	(void)ptr; /* released with the whole arena */
-}
-
-static void budget_release(struct budget *b)
-{
-	while (b->chunks) {
-		struct chunk *c = b->chunks;
-
-		b->chunks = c->next;
-		free(c);
-	}
-}
-
 struct priv {
-	struct budget budget;
-	ProtobufCAllocator alloc;
+	struct pb_budget *budget; /* every unpacked message lives in it */
 	Taphop__SignedChangeSet *env;
 	Taphop__ChangeSetBody *body;
 	struct cs_change *changes;
@@ -99,7 +37,7 @@ static void priv_free(struct priv *p)
 {
 	if (!p)
 		return;
-	budget_release(&p->budget); /* the unpacked messages live there */
+	pb_budget_free(p->budget);
 	free(p->changes);
 	free(p->fields);
 	free(p->knowledge);
@@ -251,18 +189,18 @@ int changeset_decode(struct changeset **out, const unsigned char *bytes,
 	cs = calloc(1, sizeof(*cs));
 	p = calloc(1, sizeof(*p));
 	if (!cs || !p) {
+		free(p);
 		err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* protobuf-c's in-memory form is a few times the wire size at most */
-	p->budget.left = len * 8 + 65536;
-	p->alloc.alloc = budget_alloc;
-	p->alloc.free = budget_free;
-	p->alloc.allocator_data = &p->budget;
 	cs->priv = p;
+	/* protobuf-c's in-memory form is a few times the wire size at most */
+	if ((r = pb_budget_new(&p->budget, len * 8 + 65536)))
+		goto out;
 
 	r = ERR_PROTOCOL;
-	p->env = taphop__signed_change_set__unpack(&p->alloc, len, bytes);
+	p->env = taphop__signed_change_set__unpack(pb_budget_allocator(p->budget),
+						   len, bytes);
 	if (!p->env) {
 		err_set(r, "change-set: not a valid signed change-set (%zu bytes)",
 			len);
@@ -281,7 +219,8 @@ int changeset_decode(struct changeset **out, const unsigned char *bytes,
 	cs->body = p->env->body.data;
 	cs->body_len = p->env->body.len;
 	crypto_hash_sha256(cs->digest, cs->body, cs->body_len);
-	p->body = taphop__change_set_body__unpack(&p->alloc, cs->body_len,
+	p->body = taphop__change_set_body__unpack(pb_budget_allocator(p->budget),
+						  cs->body_len,
 						  cs->body);
 	if (!p->body) {
 		err_set(r, "change-set: body is not a valid change-set body");
